@@ -1,0 +1,37 @@
+#pragma once
+// Kernel: one layer kind computed on one backend. Every kernel of a kind has this interface and
+// the same numerics contract, so tests, the tuner and models treat them alike.
+#include "rtn/backend.hpp"
+#include "rtn/layer_spec.hpp"
+
+namespace rtn {
+
+class Kernel {
+ public:
+  Kernel(const LayerSpec& spec, Backend backend) : spec_(spec), backend_(backend) {}
+  virtual ~Kernel() = default;
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const LayerSpec& spec() const noexcept { return spec_; }
+  Backend backend() const noexcept { return backend_; }
+  int input_size() const noexcept { return spec_.input_size; }
+  int output_size() const noexcept { return spec_.output_size; }
+
+  // Allocates: sizes the scratch space for blocks of up to max_block frames, then reset()s.
+  // Must be called before the first process().
+  virtual void prepare(int max_block) = 0;
+  // Clears the state (convolution history, recurrent state) to zero. Never allocates.
+  virtual void reset() noexcept = 0;
+  // Computes `frames` frames (1..max_block). `in` holds frames x input_size floats, frame after
+  // frame (channels interleaved); `out` receives frames x output_size. in and out must not overlap.
+  // State carries over to the next call: processing a signal in blocks of any sizes gives the same
+  // output as processing it at once. Never allocates, locks, throws or does I/O.
+  virtual void process(const float* in, float* out, int frames) noexcept = 0;
+
+ private:
+  LayerSpec spec_;
+  Backend backend_;
+};
+
+}  // namespace rtn

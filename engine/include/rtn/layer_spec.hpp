@@ -1,0 +1,82 @@
+#pragma once
+// LayerSpec: what a layer computes, independent of how (the backend). It is the key that tests,
+// the tuner and the profile use, so it is comparable, hashable and printable.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rtn {
+
+enum class LayerKind {
+  dense,
+  conv1d,
+  gru,
+  lstm,
+  batchnorm1d,
+  tanh,
+  relu,
+  sigmoid,
+  softmax,
+  elu,
+  prelu,
+  leaky_relu,
+};
+
+// All kinds, in enum order.
+const std::vector<LayerKind>& all_layer_kinds();
+// The kind's name in model files and profiles: "dense", "conv1d", "leaky_relu", ...
+std::string_view layer_kind_name(LayerKind kind) noexcept;
+std::optional<LayerKind> parse_layer_kind(std::string_view name) noexcept;
+// True for the element-wise (or per-frame, for softmax) activations, whose output size is their input size.
+bool is_activation(LayerKind kind) noexcept;
+
+struct LayerSpec {
+  LayerKind kind = LayerKind::dense;
+  int input_size = 0;   // channels per frame in
+  int output_size = 0;  // channels per frame out (hidden size for an RNN)
+  int kernel_size = 1;  // conv1d
+  int dilation = 1;     // conv1d
+  int groups = 1;       // conv1d
+  int num_layers = 1;   // gru, lstm: a stack of this many recurrent layers
+  bool bias = true;     // dense, conv1d, gru, lstm
+  int num_parameters = 1;       // prelu: 1 (shared) or input_size (per channel)
+  float alpha = 1.0f;           // elu
+  float negative_slope = 0.01f; // leaky_relu
+  float epsilon = 1e-5f;        // batchnorm1d
+
+  // Builders that fill in what each kind needs.
+  static LayerSpec dense(int in, int out, bool bias = true);
+  static LayerSpec conv1d(int in, int out, int kernel_size, int dilation = 1, int groups = 1, bool bias = true);
+  static LayerSpec gru(int in, int hidden, int num_layers = 1, bool bias = true);
+  static LayerSpec lstm(int in, int hidden, int num_layers = 1, bool bias = true);
+  static LayerSpec batchnorm1d(int channels, float epsilon = 1e-5f);
+  static LayerSpec activation(LayerKind kind, int channels);  // tanh, relu, sigmoid, softmax
+  static LayerSpec elu(int channels, float alpha = 1.0f);
+  static LayerSpec prelu(int channels, int num_parameters);
+  static LayerSpec leaky_relu(int channels, float negative_slope = 0.01f);
+
+  // A stable, readable key naming only the fields that matter for this kind,
+  // e.g. "lstm(in=1,hidden=40,layers=1,bias=1)".
+  std::string to_string() const;
+  // Empty when the spec is consistent; otherwise what is wrong ("groups (3) must divide input_size (8)").
+  std::string validate() const;
+
+  // Trainable numbers the layer holds.
+  std::size_t parameter_count() const;
+  // Floating-point operations per frame (a multiply-add counts 2), transcendental functions count 1.
+  double flops_per_frame() const;
+  // Frames of input history the layer needs beyond the current frame (conv1d: (k-1)*d).
+  int history_frames() const;
+
+  bool operator==(const LayerSpec& other) const;
+  bool operator!=(const LayerSpec& other) const { return !(*this == other); }
+};
+
+struct LayerSpecHash {
+  std::size_t operator()(const LayerSpec& spec) const noexcept;
+};
+
+}  // namespace rtn

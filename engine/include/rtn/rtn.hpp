@@ -1,0 +1,13 @@
+#pragma once
+// Everything a user of the rtn engine needs.
+#include "rtn/backend.hpp"
+#include "rtn/denormals.hpp"
+#include "rtn/error.hpp"
+#include "rtn/kernel.hpp"
+#include "rtn/layer_spec.hpp"
+#include "rtn/model.hpp"
+#include "rtn/registry.hpp"
+#include "rtn/weights.hpp"
+#ifdef RTN_HAVE_JSON
+#include "rtn/model_file.hpp"
+#endif

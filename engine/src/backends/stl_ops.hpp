@@ -1,0 +1,63 @@
+#pragma once
+// The portable backend: plain C++17 loops, no dependency. The compiler may vectorise them; nothing
+// here requires it, so this backend builds for any target, embedded ones included.
+#include <algorithm>
+#include <cmath>
+
+#include "rtn/backend.hpp"
+
+namespace rtn {
+
+struct StlOps {
+  static constexpr Backend backend = Backend::stl;
+
+  static void matvec_add(float* y, const float* w, int stride, int rows, const float* x, int n_in) noexcept {
+    for (int j = 0; j < n_in; ++j) {
+      const float xj = x[j];
+      const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
+      for (int o = 0; o < rows; ++o) y[o] += column[o] * xj;
+    }
+  }
+
+  static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
+                         int x_stride, int n_in, int frames) noexcept {
+    for (int f = 0; f < frames; ++f) {
+      matvec_add(y + static_cast<std::ptrdiff_t>(f) * y_stride, w, stride, rows,
+                 x + static_cast<std::ptrdiff_t>(f) * x_stride, n_in);
+    }
+  }
+
+  // y[i] = x[i] * scale[i] + shift[i]
+  static void affine(float* y, const float* x, const float* scale, const float* shift, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] * scale[i] + shift[i];
+  }
+
+  static void tanh(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+  }
+  static void sigmoid(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+  }
+  static void relu(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f);
+  }
+  static void elu(float* y, const float* x, int n, float alpha) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : alpha * std::expm1(x[i]);
+  }
+  static void leaky_relu(float* y, const float* x, int n, float slope) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : slope * x[i];
+  }
+  static void prelu(float* y, const float* x, const float* slopes, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : slopes[i] * x[i];
+  }
+  static void softmax(float* y, const float* x, int n) noexcept {
+    float largest = x[0];
+    for (int i = 1; i < n; ++i) largest = std::max(largest, x[i]);
+    float sum = 0.0f;
+    for (int i = 0; i < n; ++i) sum += (y[i] = std::exp(x[i] - largest));
+    const float scale = 1.0f / sum;
+    for (int i = 0; i < n; ++i) y[i] *= scale;
+  }
+};
+
+}  // namespace rtn

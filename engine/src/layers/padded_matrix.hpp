@@ -1,0 +1,33 @@
+#pragma once
+// Weight layouts shared by the layers: matrices stored column by column (one column per input), each
+// column zero-padded to whole SIMD registers, so a matrix-vector product is a sum of aligned
+// column * scalar updates with no tail handling.
+#include "aligned_buffer.hpp"
+
+namespace rtn {
+
+struct PaddedMatrix {
+  int rows = 0;     // outputs
+  int columns = 0;  // inputs
+  int stride = 0;   // rows rounded up to whole registers: the distance between columns
+  AlignedFloats values;  // columns x stride
+
+  const float* data() const noexcept { return values.data(); }
+};
+
+// From PyTorch's layout: a row-major [rows][columns] array (Linear.weight, RNN weight_ih/weight_hh).
+// `row_stride` is the distance between rows in the source (columns when the array is dense).
+PaddedMatrix padded_matrix_from_rows(const float* source, int rows, int columns, int row_stride);
+inline PaddedMatrix padded_matrix_from_rows(const float* source, int rows, int columns) {
+  return padded_matrix_from_rows(source, rows, columns, columns);
+}
+
+// n values zero-padded to padded_size(n); all zeros when source is nullptr.
+AlignedFloats padded_vector(const float* source, int n);
+
+// Starts each of `frames` accumulators (stride apart) at `initial` (stride floats).
+void fill_frames(float* frames_out, int stride, const float* initial, int frames) noexcept;
+// Copies the first `channels` values of each padded frame to a dense interleaved output.
+void copy_frames(float* out, int channels, const float* padded, int stride, int frames) noexcept;
+
+}  // namespace rtn

@@ -1,0 +1,176 @@
+#include "rtn/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aligned_buffer.hpp"
+#include "rtn/denormals.hpp"
+#include "rtn/error.hpp"
+#include "rtn/registry.hpp"
+
+namespace rtn {
+
+namespace {
+
+constexpr int kDefaultMaxBlock = 4096;
+
+std::string layer_place(std::size_t index, const LayerSpec& spec) {
+  return "layers[" + std::to_string(index) + "] (" + std::string(layer_kind_name(spec.kind)) + ")";
+}
+
+}  // namespace
+
+Backend default_backend(const LayerSpec& spec) noexcept {
+  // Until a tuning profile says otherwise: hand-vectorised code where it is compiled in, then Eigen.
+  (void)spec;
+  if (backend_compiled(Backend::xsimd)) return Backend::xsimd;
+  if (backend_compiled(Backend::eigen)) return Backend::eigen;
+  return Backend::stl;
+}
+
+struct Model::State {
+  ModelDefinition definition;  // metadata only: the layers' weights are dropped once laid out
+  std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<std::string> reasons;
+  int max_block = 0;
+  int widest = 0;  // the most channels any frame has between layers
+  AlignedFloats input;     // the sanitised input block
+  AlignedFloats ping, pong;
+  AlignedFloats sample_in, sample_out;  // one frame each, for process_sample()
+};
+
+Model::Model(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::build(const ModelDefinition& definition, const BackendSelection& selection) {
+  if (definition.input_channels < 1) throw Error("input_channels must be at least 1");
+  if (definition.output_channels < 1) throw Error("output_channels must be at least 1");
+  if (definition.layers.empty()) throw Error("layers: a model needs at least one layer");
+  if (!(definition.sample_rate > 0)) throw Error("sample_rate must be positive");
+  if (definition.input_skip && definition.input_channels != definition.output_channels) {
+    throw Error("input_skip needs as many output channels as input channels (" +
+                std::to_string(definition.input_channels) + " in, " +
+                std::to_string(definition.output_channels) + " out)");
+  }
+  for (const auto& [index, backend] : selection.per_layer) {
+    if (index < 0 || static_cast<std::size_t>(index) >= definition.layers.size()) {
+      throw Error("backend selection names layer " + std::to_string(index) + ", but the model has " +
+                  std::to_string(definition.layers.size()) + " layers");
+    }
+  }
+
+  auto state = std::make_unique<State>();
+  state->definition = definition;
+  state->definition.layers.clear();
+  int channels = definition.input_channels;
+  state->widest = channels;
+  for (std::size_t index = 0; index < definition.layers.size(); ++index) {
+    const LayerDefinition& layer = definition.layers[index];
+    const std::string place = layer_place(index, layer.spec);
+    if (layer.spec.input_size != channels) {
+      throw Error(place + ": expects " + std::to_string(layer.spec.input_size) + " input channels, but " +
+                  (index == 0 ? "the model input has " : "the previous layer gives ") + std::to_string(channels));
+    }
+    Backend backend = default_backend(layer.spec);
+    std::string reason = "default";
+    if (auto forced = selection.per_layer.find(static_cast<int>(index)); forced != selection.per_layer.end()) {
+      backend = forced->second;
+      reason = "forced for this layer";
+    } else if (selection.all) {
+      backend = *selection.all;
+      reason = "forced for all layers";
+    }
+    try {
+      state->kernels.push_back(create_kernel(layer.spec, backend, layer.weights));
+    } catch (const Error& error) {
+      throw Error(place + ": " + error.what());
+    }
+    state->reasons.push_back(reason);
+    channels = layer.spec.output_size;
+    state->widest = std::max(state->widest, channels);
+  }
+  if (channels != definition.output_channels) {
+    throw Error("output_channels is " + std::to_string(definition.output_channels) + ", but the last layer gives " +
+                std::to_string(channels));
+  }
+  Model model(std::move(state));
+  model.prepare(kDefaultMaxBlock);
+  return model;
+}
+
+void Model::prepare(int max_block) {
+  State& state = *state_;
+  state.max_block = std::max(1, max_block);
+  const std::size_t frames = static_cast<std::size_t>(state.max_block);
+  state.input.assign(frames * state.definition.input_channels, 0.0f);
+  state.ping.assign(frames * state.widest, 0.0f);
+  state.pong.assign(frames * state.widest, 0.0f);
+  state.sample_in.assign(state.definition.input_channels, 0.0f);
+  state.sample_out.assign(state.definition.output_channels, 0.0f);
+  for (auto& kernel : state.kernels) kernel->prepare(state.max_block);
+  reset();
+}
+
+void Model::reset() noexcept {
+  for (auto& kernel : state_->kernels) kernel->reset();
+}
+
+void Model::process(const float* in, float* out, int frames) noexcept {
+  State& state = *state_;
+  const ScopedFlushDenormals flush_denormals;
+  const int in_channels = state.definition.input_channels;
+  const int out_channels = state.definition.output_channels;
+  while (frames > 0) {
+    const int block = std::min(frames, state.max_block);
+    // A non-finite input sample would poison recurrent state for good: it is processed as silence.
+    const int in_count = block * in_channels;
+    for (int i = 0; i < in_count; ++i) state.input[i] = std::isfinite(in[i]) ? in[i] : 0.0f;
+
+    const float* source = state.input.data();
+    float* target = state.ping.data();
+    for (auto& kernel : state.kernels) {
+      kernel->process(source, target, block);
+      source = target;
+      target = target == state.ping.data() ? state.pong.data() : state.ping.data();
+    }
+    const int out_count = block * out_channels;
+    if (state.definition.input_skip) {
+      for (int i = 0; i < out_count; ++i) out[i] = source[i] + state.input[i];
+    } else {
+      std::copy(source, source + out_count, out);
+    }
+    in += in_count;
+    out += out_count;
+    frames -= block;
+  }
+}
+
+float Model::process_sample(float in) noexcept {
+  // Per-sample use of a mono model; a multi-channel model gets `in` on its first channel only.
+  State& state = *state_;
+  state.sample_in[0] = in;
+  process(state.sample_in.data(), state.sample_out.data(), 1);
+  return state.sample_out[0];
+}
+
+int Model::input_channels() const noexcept { return state_->definition.input_channels; }
+int Model::output_channels() const noexcept { return state_->definition.output_channels; }
+double Model::sample_rate() const noexcept { return state_->definition.sample_rate; }
+int Model::max_block() const noexcept { return state_->max_block; }
+const std::string& Model::name() const noexcept { return state_->definition.name; }
+std::size_t Model::layer_count() const noexcept { return state_->kernels.size(); }
+const Kernel& Model::layer(std::size_t index) const noexcept { return *state_->kernels[index]; }
+
+std::vector<LayerReport> Model::describe() const {
+  std::vector<LayerReport> reports;
+  for (std::size_t i = 0; i < state_->kernels.size(); ++i) {
+    const Kernel& kernel = *state_->kernels[i];
+    reports.push_back({kernel.spec(), kernel.backend(), state_->reasons[i], kernel.spec().parameter_count(),
+                       kernel.spec().flops_per_frame()});
+  }
+  return reports;
+}
+
+}  // namespace rtn

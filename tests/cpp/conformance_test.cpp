@@ -1,0 +1,119 @@
+// The conformance test: every registered kernel (every layer kind on every compiled-in backend) over the
+// shape grid, against libtorch on the same random weights and input, per sample and in one block.
+// A kernel is covered by being registered.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "reference/torch_reference.hpp"
+#include "rtn/registry.hpp"
+#include "support/test_data.hpp"
+
+namespace rtn::testing {
+namespace {
+
+constexpr int kSteps = 1000;
+// Written past each output to catch a kernel that writes outside its frames.
+constexpr float kSentinel = 12345.678f;
+constexpr int kGuardFloats = 64;
+
+struct ConformanceCase {
+  const KernelEntry* entry;
+  LayerSpec spec;
+};
+
+std::vector<ConformanceCase> all_cases() {
+  std::vector<ConformanceCase> cases;
+  for (const KernelEntry& entry : kernel_registry()) {
+    for (const LayerSpec& spec : conformance_shapes(entry.kind)) cases.push_back({&entry, spec});
+  }
+  return cases;
+}
+
+std::string case_name(const ::testing::TestParamInfo<ConformanceCase>& info) {
+  std::string name = std::string(backend_name(info.param.entry->backend)) + "_" + info.param.spec.to_string();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name + "_" + std::to_string(info.index);
+}
+
+// Runs the kernel over `input` in pieces of `block` frames, with guard sentinels after the output.
+std::vector<float> run_kernel(Kernel& kernel, const std::vector<float>& input, int frames, int block) {
+  const int in = kernel.input_size(), out = kernel.output_size();
+  kernel.prepare(block);
+  std::vector<float> output(static_cast<std::size_t>(frames) * out);
+  std::vector<float> piece(static_cast<std::size_t>(block) * out + kGuardFloats, kSentinel);
+  for (int first = 0; first < frames; first += block) {
+    const int count = std::min(block, frames - first);
+    kernel.process(input.data() + static_cast<std::size_t>(first) * in, piece.data(), count);
+    for (int g = count * out; g < count * out + kGuardFloats; ++g) {
+      if (piece[g] != kSentinel) {
+        ADD_FAILURE() << "wrote past its output (frame block of " << count << ")";
+        return output;
+      }
+    }
+    std::copy(piece.begin(), piece.begin() + count * out, output.begin() + static_cast<std::size_t>(first) * out);
+  }
+  return output;
+}
+
+class Conformance : public ::testing::TestWithParam<ConformanceCase> {};
+
+TEST_P(Conformance, MatchesLibtorch) {
+  const ConformanceCase& test = GetParam();
+  // The seed depends on the shape only, so every backend sees the same weights and input.
+  std::mt19937 rng(static_cast<unsigned>(LayerSpecHash{}(test.spec)));
+  const Weights weights = random_weights(test.spec, rng);
+  const float amplitude = test.spec.kind == LayerKind::softmax || is_activation(test.spec.kind) ? 4.0f : 1.0f;
+  const std::vector<float> input = random_signal(kSteps, test.spec.input_size, rng, amplitude);
+  const std::vector<float> input_copy = input;
+  const std::vector<float> expected = torch_reference(test.spec, weights, input, kSteps);
+  ASSERT_EQ(expected.size(), static_cast<std::size_t>(kSteps) * test.spec.output_size);
+
+  const auto kernel = test.entry->create(test.spec, weights);
+  ASSERT_EQ(kernel->backend(), test.entry->backend);
+  const double bound = tolerance(test.spec.kind);
+  const auto error = [&](const std::vector<float>& actual) {
+    return is_recurrent(test.spec.kind) ? max_abs_error(actual, expected) : normalised_max_error(actual, expected);
+  };
+
+  const std::vector<float> per_sample = run_kernel(*kernel, input, kSteps, 1);
+  EXPECT_LE(error(per_sample), bound) << "per sample, " << test.spec.to_string();
+
+  const std::vector<float> one_block = run_kernel(*kernel, input, kSteps, kSteps);
+  EXPECT_LE(error(one_block), bound) << "one block, " << test.spec.to_string();
+
+  EXPECT_EQ(input, input_copy) << "the kernel modified its input";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKernels, Conformance, ::testing::ValuesIn(all_cases()), case_name);
+
+// The registry must hold every layer kind on every compiled-in backend.
+TEST(Registry, EveryKindOnEveryCompiledBackend) {
+  for (LayerKind kind : all_layer_kinds()) {
+    for (Backend backend : compiled_backends()) {
+      EXPECT_NE(find_kernel(kind, backend), nullptr) << layer_kind_name(kind) << " on " << backend_name(backend);
+    }
+  }
+}
+
+// The oracle itself must be able to disagree: a perturbed weight changes torch's answer past tolerance.
+TEST(Registry, ReferenceDetectsAWrongWeight) {
+  const LayerSpec spec = LayerSpec::dense(8, 8);
+  std::mt19937 rng(7);
+  Weights weights = random_weights(spec, rng);
+  const std::vector<float> input = random_signal(100, 8, rng);
+  const std::vector<float> expected = torch_reference(spec, weights, input, 100);
+  auto kernel = create_kernel(spec, Backend::stl, weights);
+  weights["weight"].values[3] += 1e-3f;
+  const std::vector<float> perturbed = torch_reference(spec, weights, input, 100);
+  EXPECT_GT(normalised_max_error(perturbed, expected), tolerance(spec.kind));
+  EXPECT_LE(normalised_max_error(run_kernel(*kernel, input, 100, 100), expected), tolerance(spec.kind));
+}
+
+}  // namespace
+}  // namespace rtn::testing

@@ -1,0 +1,117 @@
+// The real-time contract: process() and reset() never touch the heap, on every kernel and on models;
+// denormals are flushed inside Model::process and the caller's floating-point mode is restored.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "rtn/denormals.hpp"
+#include "rtn/model.hpp"
+#include "rtn/registry.hpp"
+#include "support/allocation_counter.hpp"
+#include "support/test_data.hpp"
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
+
+namespace rtn::testing {
+namespace {
+
+TEST(AllocationCounter, SeesEveryWayToTheHeap) {
+  // Through the functions, not new-expressions, which the compiler may elide.
+  CountAllocations counter;
+  ::operator delete(::operator new(16));
+  ::operator delete(::operator new(16, std::align_val_t{64}), std::align_val_t{64});
+  void* volatile raw = std::malloc(16);
+  std::free(raw);
+  EXPECT_EQ(counter.count(), 3u);
+}
+
+class NoAllocation : public ::testing::TestWithParam<KernelEntry> {};
+
+TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
+  const LayerSpec spec = typical_shape(GetParam().kind);
+  std::mt19937 rng(5);
+  const auto kernel = GetParam().create(spec, random_weights(spec, rng));
+  kernel->prepare(256);
+  const std::vector<float> input = random_signal(256, spec.input_size, rng);
+  std::vector<float> output(256 * static_cast<std::size_t>(spec.output_size));
+  CountAllocations counter;
+  for (int frames : {1, 1, 7, 64, 256, 3}) kernel->process(input.data(), output.data(), frames);
+  kernel->reset();
+  kernel->process(input.data(), output.data(), 1);
+  EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend_name(GetParam().backend);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKernels, NoAllocation, ::testing::ValuesIn(kernel_registry()), [](const auto& info) {
+  return std::string(layer_kind_name(info.param.kind)) + "_" + std::string(backend_name(info.param.backend));
+});
+
+ModelDefinition every_layer_model() {
+  std::mt19937 rng(9);
+  ModelDefinition definition;
+  definition.input_channels = 2;
+  definition.output_channels = 2;
+  definition.input_skip = true;
+  for (const LayerSpec& spec : {LayerSpec::conv1d(2, 8, 3, 2), LayerSpec::batchnorm1d(8), LayerSpec::prelu(8, 1),
+                                LayerSpec::gru(8, 16), LayerSpec::activation(LayerKind::softmax, 16),
+                                LayerSpec::lstm(16, 12, 2), LayerSpec::elu(12), LayerSpec::dense(12, 2),
+                                LayerSpec::activation(LayerKind::tanh, 2)}) {
+    definition.layers.push_back({spec, random_weights(spec, rng)});
+  }
+  return definition;
+}
+
+TEST(NoAllocation, ModelProcessResetAndPerSampleNeverAllocate) {
+  for (Backend backend : compiled_backends()) {
+    Model model = Model::build(every_layer_model(), {backend, {}});
+    model.prepare(128);
+    std::mt19937 rng(4);
+    std::vector<float> buffer = random_signal(1000, 2, rng);
+    CountAllocations counter;
+    model.process(buffer.data(), buffer.data(), 1000);  // longer than max_block, in place
+    model.reset();
+    model.process(buffer.data(), buffer.data(), 17);
+    (void)model.process_sample(0.25f);
+    EXPECT_EQ(counter.count(), 0u) << backend_name(backend);
+  }
+}
+
+TEST(Denormals, ModelProcessFlushesThemAndRestoresTheCallersMode) {
+  if (!denormal_flushing_supported()) GTEST_SKIP() << "this CPU architecture has no flush-to-zero mode";
+  ModelDefinition identity;
+  identity.layers.push_back({LayerSpec::dense(1, 1, false), {{"weight", {{1, 1}, {1.0f}}}}});
+  Model model = Model::build(identity, {Backend::stl, {}});
+  const float denormal = std::numeric_limits<float>::denorm_min() * 1000.0f;
+  ASSERT_EQ(std::fpclassify(denormal), FP_SUBNORMAL);
+#if defined(__SSE__)
+  const unsigned mode_before = _mm_getcsr();
+#endif
+  float out = 1.0f;
+  model.process(&denormal, &out, 1);
+  // With denormals-are-zero the input reads as 0 (and any denormal result is flushed).
+  EXPECT_EQ(out, 0.0f);
+#if defined(__SSE__)
+  EXPECT_EQ(_mm_getcsr(), mode_before);
+#endif
+}
+
+TEST(Denormals, RecurrentStateDecayingToSilenceStaysNormalOrZero) {
+  std::mt19937 rng(8);
+  ModelDefinition definition;
+  definition.layers.push_back({LayerSpec::lstm(1, 16), random_weights(LayerSpec::lstm(1, 16), rng)});
+  definition.layers.push_back({LayerSpec::dense(16, 1), random_weights(LayerSpec::dense(16, 1), rng)});
+  for (Backend backend : compiled_backends()) {
+    Model model = Model::build(definition, {backend, {}});
+    std::vector<float> signal = random_signal(200, 1, rng);
+    signal.resize(20000, 0.0f);  // a burst, then a long silence
+    model.process(signal.data(), signal.data(), static_cast<int>(signal.size()));
+    for (float value : signal) ASSERT_NE(std::fpclassify(value), FP_SUBNORMAL) << backend_name(backend);
+  }
+}
+
+}  // namespace
+}  // namespace rtn::testing
