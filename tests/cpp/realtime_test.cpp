@@ -46,6 +46,22 @@ TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
   EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend_name(GetParam().backend);
 }
 
+// Wide and deep layers: where a library's matrix product would switch to heap-allocated packing buffers.
+TEST(NoAllocation, LargeLayersOnEveryBackend) {
+  for (const LayerSpec& spec : {LayerSpec::conv1d(128, 128, 5, 2), LayerSpec::dense(256, 256), LayerSpec::lstm(64, 128)}) {
+    for (Backend backend : compiled_backends()) {
+      std::mt19937 rng(6);
+      const auto kernel = create_kernel(spec, backend, random_weights(spec, rng));
+      kernel->prepare(512);
+      const std::vector<float> input = random_signal(512, spec.input_size, rng);
+      std::vector<float> output(512 * static_cast<std::size_t>(spec.output_size));
+      CountAllocations counter;
+      for (int frames : {1, 33, 512}) kernel->process(input.data(), output.data(), frames);
+      EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend_name(backend);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllKernels, NoAllocation, ::testing::ValuesIn(kernel_registry()), [](const auto& info) {
   return std::string(layer_kind_name(info.param.kind)) + "_" + std::string(backend_name(info.param.backend));
 });

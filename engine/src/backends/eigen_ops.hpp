@@ -19,8 +19,10 @@ struct EigenOps {
   using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
   // Eigen's GEMM keeps its packing buffers on the stack only while they are small
-  // (EIGEN_STACK_ALLOCATION_LIMIT); longer blocks go through it in pieces so it never allocates.
+  // (EIGEN_STACK_ALLOCATION_LIMIT, 128 KiB), else it allocates. So a product goes through in slices:
+  // at most kFramesPerProduct frames, and at most kMaxPackedFloats of weights (a slice of the inputs).
   static constexpr int kFramesPerProduct = 32;
+  static constexpr int kMaxPackedFloats = 16384;
 
   static void matvec_add(float* y, const float* w, int stride, int rows, const float* x, int n_in) noexcept {
     Eigen::Map<Eigen::VectorXf, Eigen::Aligned64>(y, rows).noalias() +=
@@ -29,12 +31,17 @@ struct EigenOps {
 
   static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
                          int x_stride, int n_in, int frames) noexcept {
-    const Matrix weights(w, rows, n_in, Eigen::OuterStride<>(stride));
-    for (int first = 0; first < frames; first += kFramesPerProduct) {
-      const int count = std::min(kFramesPerProduct, frames - first);
-      Output(y + static_cast<std::ptrdiff_t>(first) * y_stride, rows, count, Eigen::OuterStride<>(y_stride))
-          .noalias() += weights * Input(x + static_cast<std::ptrdiff_t>(first) * x_stride, n_in, count,
-                                        Eigen::OuterStride<>(x_stride));
+    const int depth = std::max(kPadFloats, kMaxPackedFloats / std::max(rows, 1));
+    for (int first_input = 0; first_input < n_in; first_input += depth) {
+      const int inputs = std::min(depth, n_in - first_input);
+      const Matrix weights(w + static_cast<std::ptrdiff_t>(first_input) * stride, rows, inputs,
+                           Eigen::OuterStride<>(stride));
+      for (int first = 0; first < frames; first += kFramesPerProduct) {
+        const int count = std::min(kFramesPerProduct, frames - first);
+        Output(y + static_cast<std::ptrdiff_t>(first) * y_stride, rows, count, Eigen::OuterStride<>(y_stride))
+            .noalias() += weights * Input(x + static_cast<std::ptrdiff_t>(first) * x_stride + first_input, inputs,
+                                          count, Eigen::OuterStride<>(x_stride));
+      }
     }
   }
 

@@ -15,24 +15,45 @@ struct XsimdOps {
   static constexpr int kWidth = static_cast<int>(Batch::size);
   static_assert(kPadFloats % kWidth == 0, "padded rows must hold whole batches");
 
-  // Rows in groups of `Accumulators` batches, each group's sums kept in registers over all columns.
-  template <int Accumulators>
+  // y[0 .. Rows batches) += w * x, the sums kept in registers over all columns. An FMA's result is
+  // ready only some cycles later, so each row batch also keeps `Partials` independent partial sums
+  // over interleaved columns (added at the end): Rows * Partials chains keep the FMA units busy.
+  template <int Rows, int Partials>
   static void matvec_rows(float* y, const float* w, int stride, const float* x, int n_in) noexcept {
-    Batch sum[Accumulators];
-    for (int k = 0; k < Accumulators; ++k) sum[k] = Batch::load_aligned(y + k * kWidth);
-    for (int j = 0; j < n_in; ++j) {
+    Batch sum[Partials][Rows];
+    for (int r = 0; r < Rows; ++r) sum[0][r] = Batch::load_aligned(y + r * kWidth);
+    for (int p = 1; p < Partials; ++p) {
+      for (int r = 0; r < Rows; ++r) sum[p][r] = Batch(0.0f);
+    }
+    int j = 0;
+    for (; j + Partials <= n_in; j += Partials) {
+      for (int p = 0; p < Partials; ++p) {
+        const Batch xj(x[j + p]);
+        const float* column = w + static_cast<std::ptrdiff_t>(j + p) * stride;
+        for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
+      }
+    }
+    for (; j < n_in; ++j) {
       const Batch xj(x[j]);
       const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
-      for (int k = 0; k < Accumulators; ++k) sum[k] = xsimd::fma(Batch::load_aligned(column + k * kWidth), xj, sum[k]);
+      for (int r = 0; r < Rows; ++r) sum[0][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[0][r]);
     }
-    for (int k = 0; k < Accumulators; ++k) sum[k].store_aligned(y + k * kWidth);
+    for (int p = 1; p < Partials; ++p) {
+      for (int r = 0; r < Rows; ++r) sum[0][r] += sum[p][r];
+    }
+    for (int r = 0; r < Rows; ++r) sum[0][r].store_aligned(y + r * kWidth);
   }
 
   static void matvec_add(float* y, const float* w, int stride, int rows, const float* x, int n_in) noexcept {
-    constexpr int kGroup = 4;
+    // Four row batches at a time, then the rest in one go; about eight chains in flight in each case.
     int o = 0;
-    for (; o + kGroup * kWidth <= rows; o += kGroup * kWidth) matvec_rows<kGroup>(y + o, w + o, stride, x, n_in);
-    for (; o < rows; o += kWidth) matvec_rows<1>(y + o, w + o, stride, x, n_in);
+    for (; o + 4 * kWidth <= rows; o += 4 * kWidth) matvec_rows<4, 2>(y + o, w + o, stride, x, n_in);
+    switch ((rows - o) / kWidth) {
+      case 3: matvec_rows<3, 3>(y + o, w + o, stride, x, n_in); break;
+      case 2: matvec_rows<2, 4>(y + o, w + o, stride, x, n_in); break;
+      case 1: matvec_rows<1, 8>(y + o, w + o, stride, x, n_in); break;
+      default: break;
+    }
   }
 
   static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,

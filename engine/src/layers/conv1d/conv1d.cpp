@@ -1,0 +1,131 @@
+// What the Conv1D kernels of every backend share: the weight layout and the history of tap stacks.
+#include <algorithm>
+#include <limits>
+
+#include "layers/conv1d/conv1d_kernel.hpp"
+
+namespace rtn {
+
+namespace {
+
+// What one more matrix product per frame costs, in multiply-adds: the call, and loading and storing its
+// accumulators. Decides when computing group by group beats one block-diagonal product.
+constexpr double kProductCallCost = 64.0;
+
+// True when the layer is cheaper as one product per group than as one product with the other groups'
+// weights as zeros.
+bool compute_by_group(const LayerSpec& spec) {
+  if (spec.groups == 1) return false;
+  const int taps = spec.kernel_size;
+  const int group_in = spec.input_size / spec.groups;
+  const int group_out = spec.output_size / spec.groups;
+  const double whole = static_cast<double>(padded_size(spec.output_size)) * spec.input_size * taps;
+  const double by_group =
+      spec.groups * (static_cast<double>(padded_size(group_out)) * group_in * taps + kProductCallCost);
+  return by_group < whole;
+}
+
+}  // namespace
+
+Conv1dWeights conv1d_weights(const LayerSpec& spec, const Weights& weights) {
+  const int taps = spec.kernel_size;
+  const int group_in = spec.input_size / spec.groups;
+  const int group_out = spec.output_size / spec.groups;
+  const std::vector<float>& weight = weights.at("weight").values;  // [out][group_in][taps]
+  const float* bias = spec.bias ? weights.at("bias").values.data() : nullptr;
+
+  Conv1dWeights laid_out;
+  laid_out.depthwise = spec.groups > 1 && group_in == 1 && group_out == 1;
+  if (laid_out.depthwise) {
+    const int channels = spec.output_size;
+    laid_out.block_rows = laid_out.block_columns = channels;
+    laid_out.block_stride = padded_size(channels);
+    laid_out.values.assign(static_cast<std::size_t>(taps) * laid_out.block_stride, 0.0f);
+    for (int c = 0; c < channels; ++c) {
+      for (int j = 0; j < taps; ++j) {
+        laid_out.values[static_cast<std::size_t>(j) * laid_out.block_stride + c] =
+            weight[static_cast<std::size_t>(c) * taps + j];
+      }
+    }
+    laid_out.bias = padded_vector(bias, channels);
+    return laid_out;
+  }
+
+  laid_out.blocks = compute_by_group(spec) ? spec.groups : 1;
+  laid_out.block_rows = spec.output_size / laid_out.blocks;
+  laid_out.block_columns = spec.input_size / laid_out.blocks;
+  laid_out.block_stride = padded_size(laid_out.block_rows);
+  const std::size_t stride = laid_out.block_stride;
+  const std::size_t block_size = stride * taps * laid_out.block_columns;
+  laid_out.values.assign(block_size * laid_out.blocks, 0.0f);
+  laid_out.bias.assign(stride * laid_out.blocks, 0.0f);
+  for (int b = 0; b < laid_out.blocks; ++b) {
+    float* block = laid_out.values.data() + b * block_size;
+    for (int r = 0; r < laid_out.block_rows; ++r) {
+      const int o = b * laid_out.block_rows + r;
+      if (bias) laid_out.bias[b * stride + r] = bias[o];
+      for (int i = 0; i < laid_out.block_columns; ++i) {
+        const int c = b * laid_out.block_columns + i;
+        // Inputs of another group stay zero (only when the groups share one block).
+        if (c / group_in != o / group_out) continue;
+        const float* source = weight.data() + (static_cast<std::size_t>(o) * group_in + c % group_in) * taps;
+        for (int j = 0; j < taps; ++j) {
+          block[(static_cast<std::size_t>(j) * laid_out.block_columns + i) * stride + r] = source[j];
+        }
+      }
+    }
+  }
+  return laid_out;
+}
+
+void Conv1dHistory::prepare(const LayerSpec& spec, const Conv1dWeights& weights, int max_chunk) {
+  taps_ = spec.kernel_size;
+  dilation_ = spec.dilation;
+  channels_ = spec.input_size;
+  blocks_ = weights.depthwise ? 1 : weights.blocks;
+  block_columns_ = channels_ / blocks_;
+  if (taps_ == 1) {
+    // The slot of a frame is the frame itself: nothing to keep.
+    slot_size_ = channels_;
+    capacity_ = std::numeric_limits<int>::max();
+    slots_ = AlignedFloats();
+  } else {
+    slot_size_ = taps_ * channels_;
+    // Slots in use at once: those read by this chunk plus those the chunk fills ahead for later frames.
+    capacity_ = spec.history_frames() + max_chunk;
+    slots_.assign(static_cast<std::size_t>(capacity_) * slot_size_, 0.0f);
+  }
+  position_ = 0;
+}
+
+void Conv1dHistory::reset() noexcept {
+  std::fill(slots_.begin(), slots_.end(), 0.0f);
+  position_ = 0;
+}
+
+const float* Conv1dHistory::push(const float* in, int frames) noexcept {
+  if (taps_ == 1) return in;
+  const std::ptrdiff_t slot = slot_size_;
+  const std::ptrdiff_t block_in_slot = static_cast<std::ptrdiff_t>(taps_) * block_columns_;
+  float* const slots = slots_.data();
+  for (int f = 0; f < frames; ++f) {
+    const float* frame = in + static_cast<std::ptrdiff_t>(f) * channels_;
+    // Frame t is tap j of the output frame t + (taps-1-j)*dilation: at most the history ahead, so it
+    // wraps at most once.
+    for (int j = 0; j < taps_; ++j) {
+      int target = position_ + f + (taps_ - 1 - j) * dilation_;
+      if (target >= capacity_) target -= capacity_;
+      float* destination = slots + target * slot + static_cast<std::ptrdiff_t>(j) * block_columns_;
+      for (int b = 0; b < blocks_; ++b) {
+        const float* source = frame + static_cast<std::ptrdiff_t>(b) * block_columns_;
+        std::copy(source, source + block_columns_, destination + b * block_in_slot);
+      }
+    }
+  }
+  const float* first = slots + position_ * slot;
+  position_ += frames;
+  if (position_ == capacity_) position_ = 0;
+  return first;
+}
+
+}  // namespace rtn

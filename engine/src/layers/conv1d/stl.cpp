@@ -1,0 +1,5 @@
+#include "backends/stl_ops.hpp"
+#include "layers/conv1d/conv1d_kernel.hpp"
+#include "layers/factories.hpp"
+
+RTN_KERNEL_FACTORY(conv1d, stl, rtn::Conv1dKernel<rtn::StlOps>)

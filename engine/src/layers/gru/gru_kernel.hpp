@@ -1,0 +1,63 @@
+#pragma once
+// GRU (PyTorch nn.GRU, gates r, z, n): n = tanh(W_in x + b_in + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h.
+// Written once over the backend's ops; the stack, the layout and the block projection are shared with
+// LSTM (layers/recurrent.hpp).
+#include "layers/recurrent.hpp"
+
+namespace rtn {
+
+struct GruCell {
+  // Frame rows r, z, then W_hn h + b_hn (the recurrent product covers these, padded), then W_in x + b_in
+  // apart from it, since r multiplies only the recurrent part of n. r and z take bias_ih + bias_hh.
+  static RecurrentLayout layout(int hidden, bool sigmoid_through_tanh) {
+    RecurrentLayout layout;
+    layout.hidden = hidden;
+    layout.recurrent_rows = padded_size(3 * hidden);
+    layout.frame_stride = layout.recurrent_rows + padded_size(hidden);
+    layout.input_rows.assign(layout.frame_stride, -1);
+    layout.recurrent_map.assign(layout.recurrent_rows, -1);
+    layout.row_scale.assign(layout.frame_stride, 1.0f);
+    for (int j = 0; j < 3 * hidden; ++j) layout.recurrent_map[j] = j;
+    for (int j = 0; j < 2 * hidden; ++j) {
+      layout.input_rows[j] = j;
+      if (sigmoid_through_tanh) layout.row_scale[j] = 0.5f;
+    }
+    for (int j = 0; j < hidden; ++j) layout.input_rows[layout.recurrent_rows + j] = 2 * hidden + j;
+    return layout;
+  }
+
+  // The activated r and z, then n.
+  static int scratch_size(int hidden) { return padded_size(2 * hidden) + padded_size(hidden); }
+
+  template <typename Ops>
+  static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, float* gates, float* h, float*,
+                   float* out, float* scratch) noexcept {
+    using Activation = GateActivation<Ops>;
+    const int hidden = layout.hidden;
+    Ops::matvec_add(gates, layer.recurrent.data(), layout.recurrent_rows, layout.recurrent_rows, h, hidden);
+    // Into scratch: over whole chunks, activating in place would overwrite the start of W_hn h + b_hn.
+    float* reset_update = scratch;
+    float* candidate = scratch + padded_size(2 * hidden);
+    if constexpr (Activation::kSigmoidThroughTanh) {
+      Ops::tanh(reset_update, gates, Activation::span(2 * hidden));
+    } else {
+      Ops::sigmoid(reset_update, gates, 2 * hidden);
+    }
+    const float* reset_gate = reset_update;
+    const float* update_gate = reset_update + hidden;
+    const float* recurrent_n = gates + 2 * hidden;
+    const float* input_n = gates + layout.recurrent_rows;
+    for (int j = 0; j < hidden; ++j) {
+      candidate[j] = input_n[j] + Activation::sigmoid_gate(reset_gate[j]) * recurrent_n[j];
+    }
+    Ops::tanh(candidate, candidate, Activation::span(hidden));
+    for (int j = 0; j < hidden; ++j) {
+      out[j] = h[j] = candidate[j] + Activation::sigmoid_gate(update_gate[j]) * (h[j] - candidate[j]);
+    }
+  }
+};
+
+template <typename Ops>
+using GruKernel = RecurrentKernel<Ops, GruCell>;
+
+}  // namespace rtn

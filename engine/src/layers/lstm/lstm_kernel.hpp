@@ -1,0 +1,61 @@
+#pragma once
+// LSTM (PyTorch nn.LSTM, gates i, f, g, o): c' = f*c + i*g, h' = o*tanh(c'). Written once over the
+// backend's ops; the stack, the layout and the block projection are shared with GRU (layers/recurrent.hpp).
+#include "layers/recurrent.hpp"
+
+namespace rtn {
+
+struct LstmCell {
+  // Frame rows i, f, o, then g: the sigmoid gates are contiguous, so each kind of activation is one call
+  // (one tanh over the whole frame when sigmoids go through tanh).
+  static RecurrentLayout layout(int hidden, bool sigmoid_through_tanh) {
+    RecurrentLayout layout;
+    layout.hidden = hidden;
+    layout.frame_stride = padded_size(4 * hidden);
+    layout.recurrent_rows = layout.frame_stride;
+    layout.input_rows.assign(layout.frame_stride, -1);
+    layout.row_scale.assign(layout.frame_stride, 1.0f);
+    constexpr int kPyTorchGate[4] = {0, 1, 3, 2};  // frame gate k holds PyTorch gate kPyTorchGate[k]
+    for (int gate = 0; gate < 4; ++gate) {
+      for (int j = 0; j < hidden; ++j) {
+        layout.input_rows[gate * hidden + j] = kPyTorchGate[gate] * hidden + j;
+        if (gate < 3 && sigmoid_through_tanh) layout.row_scale[gate * hidden + j] = 0.5f;
+      }
+    }
+    layout.recurrent_map = layout.input_rows;
+    return layout;
+  }
+
+  // tanh(c').
+  static int scratch_size(int hidden) { return padded_size(hidden); }
+
+  template <typename Ops>
+  static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, float* gates, float* h,
+                   float* c, float* out, float* scratch) noexcept {
+    using Activation = GateActivation<Ops>;
+    const int hidden = layout.hidden;
+    Ops::matvec_add(gates, layer.recurrent.data(), layout.recurrent_rows, layout.recurrent_rows, h, hidden);
+    if constexpr (Activation::kSigmoidThroughTanh) {
+      Ops::tanh(gates, gates, layout.frame_stride);
+    } else {
+      Ops::sigmoid(gates, gates, 3 * hidden);
+      Ops::tanh(gates + 3 * hidden, gates + 3 * hidden, hidden);
+    }
+    const float* input_gate = gates;
+    const float* forget_gate = gates + hidden;
+    const float* output_gate = gates + 2 * hidden;
+    const float* candidate = gates + 3 * hidden;
+    for (int j = 0; j < hidden; ++j) {
+      c[j] = Activation::sigmoid_gate(forget_gate[j]) * c[j] +
+             Activation::sigmoid_gate(input_gate[j]) * candidate[j];
+    }
+    float* tanh_c = scratch;
+    Ops::tanh(tanh_c, c, Activation::span(hidden));  // c's padding stays zero
+    for (int j = 0; j < hidden; ++j) out[j] = h[j] = Activation::sigmoid_gate(output_gate[j]) * tanh_c[j];
+  }
+};
+
+template <typename Ops>
+using LstmKernel = RecurrentKernel<Ops, LstmCell>;
+
+}  // namespace rtn

@@ -1,0 +1,162 @@
+#pragma once
+// What GRU and LSTM share: the weight layout of one recurrent layer, the input projection of a block, and
+// the kernel that runs a stack of layers over a block. A cell type (GruCell, LstmCell) adds only its row
+// layout and its per-frame step, so the two layers are written once for every backend.
+//
+// Layout. The gate pre-activations of one frame live in a "frame" of `frame_stride` floats, in whatever row
+// order the cell wants (LSTM puts its three sigmoid gates first; GRU keeps W_hn h + b_hn apart from
+// W_in x + b_in). The recurrent matrix is column-major and padded (PaddedMatrix), so a step's whole
+// recurrent product over all gates is one Ops::matvec_add into the frame.
+//
+// Algorithm. A block is cut into chunks of up to kFramesPerChunk frames, so the scratch stays in cache
+// whatever the block size. For each chunk and each layer of the stack: the frames start at the bias, the
+// input projection of all frames is one Ops::matmul_add (a scaled column add when there is one input),
+// then the recurrence runs frame by frame. Running each layer over the chunk before the next is the same
+// arithmetic as running the stack frame by frame, so blocks of any size give the same output.
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "layers/padded_matrix.hpp"
+#include "rtn/kernel.hpp"
+#include "rtn/weights.hpp"
+
+namespace rtn {
+
+// How a cell activates its gates on a backend. The SIMD backends run each activation over whole
+// kPadFloats chunks (the rows past a gate range are other gates, padding or scratch, and what is computed
+// from them is not used), so no scalar tail runs; and they compute sigmoid(x) as 0.5 + 0.5 * tanh(x / 2),
+// with the sigmoid gates' weights and biases pre-scaled by 0.5 (exact), so that one tanh call activates
+// every gate of an LSTM step. The portable backend computes each value once, with its own sigmoid:
+// there std::exp is cheaper than std::tanh and every padded value would cost a scalar call.
+template <typename Ops>
+struct GateActivation {
+  static constexpr bool kSigmoidThroughTanh = Ops::backend != Backend::stl;
+  // How many values to activate for n.
+  static constexpr int span(int n) noexcept { return kSigmoidThroughTanh ? padded_size(n) : n; }
+  // A sigmoid gate's value from its activated row.
+  static constexpr float sigmoid_gate(float activated) noexcept {
+    return kSigmoidThroughTanh ? 0.5f + 0.5f * activated : activated;
+  }
+};
+
+// Where each PyTorch gate row goes. Index: a row of the frame (or of the recurrent product); value: the
+// row of weight_ih / bias_ih (or weight_hh / bias_hh) that feeds it, or -1 for a row that none feeds.
+// Each frame row's weights and biases are multiplied by its row_scale (0.5 for a sigmoid gate computed
+// through tanh, see GateActivation).
+struct RecurrentLayout {
+  int hidden = 0;
+  int frame_stride = 0;            // floats per frame of gate pre-activations, a multiple of kPadFloats
+  int recurrent_rows = 0;          // rows the recurrent product adds into (the frame's first rows), padded
+  std::vector<int> input_rows;     // frame_stride entries
+  std::vector<int> recurrent_map;  // recurrent_rows entries
+  std::vector<float> row_scale;    // frame_stride entries
+};
+
+// One layer of the stack, laid out for the kernels. Built once; never changes.
+struct RecurrentLayer {
+  int input_size = 0;
+  PaddedMatrix input;      // weight_ih: frame_stride rows (the frame layout), input_size columns
+  PaddedMatrix recurrent;  // weight_hh: recurrent_rows rows, hidden columns
+  AlignedFloats bias;      // frame_stride floats: bias_ih and bias_hh summed where both feed a row
+  // Ranges [first, first + count) of frame rows that weight_ih feeds, whole kPadFloats chunks: the
+  // projection skips the chunks it would only add zeros to.
+  std::vector<std::pair<int, int>> input_ranges;
+};
+
+// Lays out every layer of the stack from PyTorch's arrays (weight_ih_l{n}, weight_hh_l{n},
+// bias_ih_l{n}, bias_hh_l{n}). Allocates.
+std::vector<RecurrentLayer> recurrent_layers(const LayerSpec& spec, const Weights& weights,
+                                             const RecurrentLayout& layout);
+
+// gates[f * frame_stride + r] = bias[r] + (weight_ih x_f)[r] for `frames` frames of `in` (`in_stride` apart).
+template <typename Ops>
+void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* in, int in_stride, int frames,
+                    float* gates) noexcept {
+  const float* bias = layer.bias.data();
+  if (layer.input_size == 1) {
+    // One input: a scaled column add, bias and product in one pass.
+    const float* column = layer.input.data();
+    for (int f = 0; f < frames; ++f) {
+      const float x = in[static_cast<std::ptrdiff_t>(f) * in_stride];
+      float* frame = gates + static_cast<std::ptrdiff_t>(f) * frame_stride;
+      for (int r = 0; r < frame_stride; ++r) frame[r] = bias[r] + column[r] * x;
+    }
+    return;
+  }
+  fill_frames(gates, frame_stride, bias, frames);
+  for (const auto& [first, count] : layer.input_ranges) {
+    Ops::matmul_add(gates + first, frame_stride, layer.input.data() + first, frame_stride, count, in,
+                    in_stride, layer.input_size, frames);
+  }
+}
+
+// A GRU or LSTM stack on one backend. `Cell` provides:
+//   static RecurrentLayout layout(int hidden, bool sigmoid_through_tanh);
+//   static int scratch_size(int hidden);       // floats of per-step scratch, a multiple of kPadFloats
+//   template <typename Ops> static void step(const RecurrentLayer&, const RecurrentLayout&, float* gates,
+//       float* h, float* c, float* out, float* scratch) noexcept;
+// step() completes one frame: `gates` holds its input projection (the cell may overwrite that frame, and
+// reads and writes nothing past it), h and c are the
+// layer's state (padded to kPadFloats, updated in place), and `out` receives the new h (hidden floats).
+template <typename Ops, typename Cell>
+class RecurrentKernel final : public Kernel {
+ public:
+  // Frames whose gates are computed at once; bounds the scratch whatever the block size.
+  static constexpr int kFramesPerChunk = 32;
+
+  RecurrentKernel(const LayerSpec& spec, const Weights& weights)
+      : Kernel(spec, Ops::backend),
+        layout_(Cell::layout(spec.output_size, GateActivation<Ops>::kSigmoidThroughTanh)),
+        layers_(recurrent_layers(spec, weights, layout_)),
+        state_stride_(padded_size(spec.output_size)) {}
+
+  void prepare(int max_block) override {
+    chunk_ = std::max(1, std::min(max_block, kFramesPerChunk));
+    gates_.assign(static_cast<std::size_t>(layout_.frame_stride) * chunk_, 0.0f);
+    if (layers_.size() > 1) sequence_.assign(static_cast<std::size_t>(output_size()) * chunk_, 0.0f);
+    scratch_.assign(Cell::scratch_size(output_size()), 0.0f);
+    // Per layer: h, then c (an LSTM's cell state; unused by a GRU).
+    state_.assign(2 * static_cast<std::size_t>(state_stride_) * layers_.size(), 0.0f);
+    reset();
+  }
+
+  void reset() noexcept override { std::fill(state_.begin(), state_.end(), 0.0f); }
+
+  void process(const float* in, float* out, int frames) noexcept override {
+    const int hidden = output_size();
+    const int top = static_cast<int>(layers_.size()) - 1;
+    for (int first = 0; first < frames; first += chunk_) {
+      const int count = std::min(chunk_, frames - first);
+      const float* layer_in = in + static_cast<std::ptrdiff_t>(first) * input_size();
+      int in_stride = input_size();
+      for (int l = 0; l <= top; ++l) {
+        const RecurrentLayer& layer = layers_[l];
+        // The projection reads all of layer_in before the steps overwrite sequence_ with this layer's output.
+        project_inputs<Ops>(layer, layout_.frame_stride, layer_in, in_stride, count, gates_.data());
+        float* layer_out = l == top ? out + static_cast<std::ptrdiff_t>(first) * hidden : sequence_.data();
+        float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
+        float* c = h + state_stride_;
+        for (int t = 0; t < count; ++t) {
+          Cell::template step<Ops>(layer, layout_,
+                                   gates_.data() + static_cast<std::ptrdiff_t>(t) * layout_.frame_stride, h,
+                                   c, layer_out + static_cast<std::ptrdiff_t>(t) * hidden, scratch_.data());
+        }
+        layer_in = layer_out;
+        in_stride = hidden;
+      }
+    }
+  }
+
+ private:
+  RecurrentLayout layout_;
+  std::vector<RecurrentLayer> layers_;
+  int state_stride_ = 0;    // padded hidden size
+  int chunk_ = 1;           // frames per chunk, set by prepare()
+  AlignedFloats gates_;     // chunk_ frames of gate pre-activations
+  AlignedFloats sequence_;  // chunk_ x hidden: the output of a layer below the top, the input of the next
+  AlignedFloats scratch_;   // the cell's per-step scratch
+  AlignedFloats state_;     // per layer: h (state_stride_ floats), c (state_stride_ floats)
+};
+
+}  // namespace rtn

@@ -1,0 +1,162 @@
+// rtn-kernel-benchmark: Google Benchmark timings of every registered kernel (every layer kind on every
+// compiled-in backend) over a grid of audio-sized shapes, per sample (1 frame per call) and in blocks
+// of 64, and of whole example models. Reports the time per frame and, for models, the real-time factor at
+// 48 kHz. Outputs are consumed (DoNotOptimize) and checked for finiteness so no work can be dropped.
+//
+//   rtn-kernel-benchmark [--benchmark_filter=REGEX] [--benchmark_min_time=S] [--benchmark_repetitions=N]
+//                        [--benchmark_out=results.json --benchmark_out_format=json]
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "rtn/model.hpp"
+#include "rtn/registry.hpp"
+#include "support/test_data.hpp"
+
+namespace {
+
+using namespace rtn;
+
+constexpr double kSampleRate = 48000.0;
+constexpr int kSignalFrames = 4096;  // the input cycles through this much random signal
+
+bool all_finite(const std::vector<float>& values) {
+  for (float value : values) {
+    if (!std::isfinite(value)) return false;
+  }
+  return true;
+}
+
+// Frames per second as ns per frame, and the real-time factor at 48 kHz.
+void report_rate(benchmark::State& state, int frames_per_call) {
+  const double frames = static_cast<double>(state.iterations()) * frames_per_call;
+  state.SetItemsProcessed(static_cast<int64_t>(frames));
+  // An inverted rate: seconds per frame (printed as e.g. "85.3ns").
+  state.counters["time_per_frame"] =
+      benchmark::Counter(frames, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["realtime_x"] = benchmark::Counter(frames / kSampleRate, benchmark::Counter::kIsRate);
+}
+
+void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, LayerSpec spec, int block) {
+  std::mt19937 rng(1);
+  const auto kernel = entry->create(spec, testing::random_weights(spec, rng));
+  kernel->prepare(block);
+  const std::vector<float> input = testing::random_signal(kSignalFrames, spec.input_size, rng);
+  std::vector<float> output(static_cast<std::size_t>(block) * spec.output_size);
+  int position = 0;
+  for (auto _ : state) {
+    kernel->process(input.data() + static_cast<std::size_t>(position) * spec.input_size, output.data(), block);
+    benchmark::DoNotOptimize(output.data());
+    benchmark::ClobberMemory();
+    position = (position + block) % (kSignalFrames - block + 1);
+  }
+  if (!all_finite(output)) state.SkipWithError("non-finite output");
+  report_rate(state, block);
+}
+
+void benchmark_model(benchmark::State& state, ModelDefinition definition, Backend backend, int block) {
+  Model model = Model::build(definition, {backend, {}});
+  model.prepare(block);
+  std::mt19937 rng(2);
+  const std::vector<float> input = testing::random_signal(kSignalFrames, definition.input_channels, rng, 0.5f);
+  std::vector<float> output(static_cast<std::size_t>(block) * definition.output_channels);
+  int position = 0;
+  for (auto _ : state) {
+    model.process(input.data() + static_cast<std::size_t>(position) * definition.input_channels, output.data(),
+                  block);
+    benchmark::DoNotOptimize(output.data());
+    benchmark::ClobberMemory();
+    position = (position + block) % (kSignalFrames - block + 1);
+  }
+  if (!all_finite(output)) state.SkipWithError("non-finite output");
+  report_rate(state, block);
+}
+
+// Audio-sized shapes for each kind: what amp and effect models use.
+std::vector<LayerSpec> benchmark_shapes(LayerKind kind) {
+  std::vector<LayerSpec> shapes;
+  switch (kind) {
+    case LayerKind::dense:
+      for (int size : {8, 16, 24, 32, 40, 64}) shapes.push_back(LayerSpec::dense(size, size));
+      shapes.push_back(LayerSpec::dense(40, 1));
+      break;
+    case LayerKind::conv1d:
+      for (int size : {8, 16, 32}) shapes.push_back(LayerSpec::conv1d(size, size, 3, 1));
+      shapes.push_back(LayerSpec::conv1d(16, 16, 3, 64));
+      shapes.push_back(LayerSpec::conv1d(16, 16, 3, 512));
+      shapes.push_back(LayerSpec::conv1d(16, 16, 3, 8, 16));
+      break;
+    case LayerKind::gru:
+    case LayerKind::lstm: {
+      const auto make = kind == LayerKind::gru ? &LayerSpec::gru : &LayerSpec::lstm;
+      for (int hidden : {8, 16, 24, 32, 40, 64}) shapes.push_back(make(1, hidden, 1, true));
+      shapes.push_back(make(16, 16, 2, true));
+      break;
+    }
+    case LayerKind::prelu:
+      for (int size : {8, 16, 32, 64}) shapes.push_back(LayerSpec::prelu(size, size));
+      break;
+    default:  // the other activations and batchnorm: the typical parameters, at each width
+      for (int size : {8, 16, 32, 64}) {
+        LayerSpec spec = testing::typical_shape(kind);
+        spec.input_size = spec.output_size = size;
+        shapes.push_back(spec);
+      }
+      break;
+  }
+  return shapes;
+}
+
+ModelDefinition example_model(const std::vector<LayerSpec>& layers, bool input_skip) {
+  std::mt19937 rng(3);
+  ModelDefinition definition;
+  definition.input_channels = layers.front().input_size;
+  definition.output_channels = layers.back().output_size;
+  definition.input_skip = input_skip;
+  for (const LayerSpec& spec : layers) definition.layers.push_back({spec, testing::random_weights(spec, rng)});
+  return definition;
+}
+
+void register_benchmarks() {
+  for (const KernelEntry& entry : kernel_registry()) {
+    for (const LayerSpec& spec : benchmark_shapes(entry.kind)) {
+      for (int block : {1, 64}) {
+        const std::string name = "kernel/" + spec.to_string() + "/" + std::string(backend_name(entry.backend)) +
+                                 "/block:" + std::to_string(block);
+        benchmark::RegisterBenchmark(name.c_str(), benchmark_kernel, &entry, spec, block);
+      }
+    }
+  }
+  const std::pair<const char*, ModelDefinition> models[] = {
+      {"guitar_lstm_40", example_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)}, true)},
+      {"gru_16_x2", example_model({LayerSpec::gru(1, 16, 2), LayerSpec::dense(16, 1)}, true)},
+      {"conv_stack", example_model({LayerSpec::conv1d(1, 16, 3, 1), LayerSpec::activation(LayerKind::tanh, 16),
+                                    LayerSpec::conv1d(16, 16, 3, 2), LayerSpec::activation(LayerKind::tanh, 16),
+                                    LayerSpec::conv1d(16, 16, 3, 4), LayerSpec::activation(LayerKind::tanh, 16),
+                                    LayerSpec::dense(16, 1)},
+                                   false)},
+  };
+  for (const auto& [model_name, definition] : models) {
+    for (Backend backend : compiled_backends()) {
+      for (int block : {1, 64}) {
+        const std::string name = std::string("model/") + model_name + "/" + std::string(backend_name(backend)) +
+                                 "/block:" + std::to_string(block);
+        benchmark::RegisterBenchmark(name.c_str(), benchmark_model, definition, backend, block);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
