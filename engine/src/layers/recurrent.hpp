@@ -96,9 +96,9 @@ void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* 
 //   static int scratch_size(int hidden);       // floats of per-step scratch, a multiple of kPadFloats
 //   template <typename Ops> static void step(const RecurrentLayer&, const RecurrentLayout&, float* gates,
 //       float* h, float* c, float* out, float* scratch) noexcept;
-// step() completes one frame: `gates` holds its input projection (the cell may overwrite that frame, and
-// reads and writes nothing past it), h and c are the
-// layer's state (padded to kPadFloats, updated in place), and `out` receives the new h (hidden floats).
+// step() completes one frame: `gates` holds the frame's input projection (the cell may overwrite that
+// frame, and touches nothing past it), h and c are the layer's state (padded to kPadFloats, updated in
+// place), and `out` receives the new h (hidden floats).
 template <typename Ops, typename Cell>
 class RecurrentKernel final : public Kernel {
  public:

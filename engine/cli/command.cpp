@@ -1,0 +1,68 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+#include "command.hpp"
+#include "rtn/error.hpp"
+
+namespace rtn::cli {
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : separator) + item;
+  return text;
+}
+
+std::string compiled_backend_names() {
+  std::vector<std::string> names;
+  for (Backend backend : compiled_backends()) names.emplace_back(backend_name(backend));
+  return join(names);
+}
+
+std::string format_number(double value) {
+  char text[64];
+  if (std::fabs(value) < 1e15 && value == std::floor(value)) {
+    std::snprintf(text, sizeof text, "%.0f", value);
+  } else {
+    std::snprintf(text, sizeof text, "%.10g", value);
+  }
+  return text;
+}
+
+Backend parse_backend_option(const std::string& name) {
+  const std::optional<Backend> backend = parse_backend(name);
+  if (!backend) throw UsageError("unknown backend '" + name + "' (known: stl, eigen, xsimd)");
+  if (!backend_compiled(*backend)) {
+    throw Error("backend " + name + " is not compiled into this build of rtn (compiled in: " +
+                compiled_backend_names() + ")");
+  }
+  return *backend;
+}
+
+void Table::print(std::ostream& out) const {
+  std::vector<std::size_t> widths;
+  for (const Column& column : columns_) widths.push_back(column.title.size());
+  for (const auto& row : rows_) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::vector<std::string> titles;
+  for (const Column& column : columns_) titles.push_back(column.title);
+  print_row(out, titles, widths);
+  for (const auto& row : rows_) print_row(out, row, widths);
+}
+
+void Table::print_row(std::ostream& out, const std::vector<std::string>& cells,
+                      const std::vector<std::size_t>& widths) const {
+  std::string line;
+  for (std::size_t i = 0; i < columns_.size(); ++i) {
+    const std::string cell = i < cells.size() ? cells[i] : "";
+    const std::string padding(widths[i] - cell.size(), ' ');
+    if (i) line += "  ";
+    line += columns_[i].right_aligned ? padding + cell : cell + padding;
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  out << line << '\n';
+}
+
+}  // namespace rtn::cli

@@ -1,0 +1,102 @@
+// rtn info MODEL: a model's metadata, and per layer its shape, parameters, cost and backend.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "command.hpp"
+#include "rtn/error.hpp"
+#include "rtn/model.hpp"
+#include "rtn/model_file.hpp"
+
+namespace rtn::cli {
+namespace {
+
+std::string info_help() {
+  return "Loads MODEL (an rtn JSON model file, see docs/model-format.md), builds it and prints its\n"
+         "metadata and one row per layer: the layer, its parameters, floating-point operations per\n"
+         "sample, and the backend that computes it with the reason for the choice.\n"
+         "\n"
+         "Options:\n"
+         "  --backend NAME   compute every layer with backend NAME (compiled into this build: " +
+         compiled_backend_names() +
+         ")\n"
+         "  -h, --help       show this help\n";
+}
+
+int run_info(const std::vector<std::string>& arguments) {
+  std::string model_path;
+  rtn::BackendSelection selection;
+  bool options_ended = false;
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    const std::string& argument = arguments[i];
+    if (!options_ended && argument == "--") {
+      options_ended = true;
+    } else if (!options_ended && (argument == "--backend" || argument.rfind("--backend=", 0) == 0)) {
+      std::string name;
+      if (argument == "--backend") {
+        if (i + 1 == arguments.size()) throw UsageError("--backend needs a backend name");
+        name = arguments[++i];
+      } else {
+        name = argument.substr(std::string("--backend=").size());
+      }
+      selection.all = parse_backend_option(name);
+    } else if (!options_ended && argument.size() > 1 && argument[0] == '-') {
+      throw UsageError("unknown option '" + argument + "'");
+    } else if (model_path.empty()) {
+      model_path = argument;
+    } else {
+      throw UsageError("more than one model file given ('" + model_path + "', '" + argument + "')");
+    }
+  }
+  if (model_path.empty()) throw UsageError("no model file given");
+
+  const rtn::ModelDefinition definition = rtn::load_model_file(model_path);
+  // The loader's messages name the file already; the model's messages name only the layer.
+  std::optional<rtn::Model> model;
+  try {
+    model.emplace(rtn::Model::build(definition, selection));
+  } catch (const rtn::Error& error) {
+    throw rtn::Error(model_path + ": " + error.what());
+  }
+
+  std::cout << "model:        " << definition.name << '\n'
+            << "file:         " << model_path << '\n'
+            << "sample rate:  " << format_number(definition.sample_rate) << " Hz\n"
+            << "channels:     " << definition.input_channels << " in, " << definition.output_channels
+            << " out\n"
+            << "input skip:   " << (definition.input_skip ? "yes (the input is added to the output)" : "no")
+            << "\n\n";
+
+  Table table({{"#", true},
+               {"layer", false},
+               {"parameters", true},
+               {"FLOPs/sample", true},
+               {"backend", false},
+               {"reason", false}});
+  std::size_t total_parameters = 0;
+  double total_flops = 0;
+  const std::vector<rtn::LayerReport> reports = model->describe();
+  for (std::size_t index = 0; index < reports.size(); ++index) {
+    const rtn::LayerReport& report = reports[index];
+    table.add_row({std::to_string(index), report.spec.to_string(), std::to_string(report.parameters),
+                   format_number(std::round(report.flops_per_frame)),
+                   std::string(rtn::backend_name(report.backend)), report.reason});
+    total_parameters += report.parameters;
+    total_flops += report.flops_per_frame;
+  }
+  table.add_row({"", "total", std::to_string(total_parameters), format_number(std::round(total_flops))});
+  table.print(std::cout);
+
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.3g", total_flops * definition.sample_rate / 1e6);
+  std::cout << "\ncompute at " << format_number(definition.sample_rate) << " Hz: " << rate << " MFLOP/s\n";
+  return kExitSuccess;
+}
+
+}  // namespace
+
+const Command kInfoCommand = {"info", "MODEL [--backend stl|eigen|xsimd]",
+                              "show a model's layers, cost and the backend of each layer", &info_help, &run_info};
+
+}  // namespace rtn::cli
