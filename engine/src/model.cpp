@@ -49,6 +49,9 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
   if (definition.output_channels < 1) throw Error("output_channels must be at least 1");
   if (definition.layers.empty()) throw Error("layers: a model needs at least one layer");
   if (!(definition.sample_rate > 0)) throw Error("sample_rate must be positive");
+  if (!std::isfinite(definition.input_gain) || !std::isfinite(definition.output_gain)) {
+    throw Error("input_gain and output_gain must be finite numbers");
+  }
   if (definition.input_skip && definition.input_channels != definition.output_channels) {
     throw Error("input_skip needs as many output channels as input channels (" +
                 std::to_string(definition.input_channels) + " in, " +
@@ -126,7 +129,8 @@ void Model::process(const float* in, float* out, int frames) noexcept {
     const int block = std::min(frames, state.max_block);
     // A non-finite input sample would poison recurrent state for good: it is processed as silence.
     const int in_count = block * in_channels;
-    for (int i = 0; i < in_count; ++i) state.input[i] = std::isfinite(in[i]) ? in[i] : 0.0f;
+    const float input_gain = state.definition.input_gain;
+    for (int i = 0; i < in_count; ++i) state.input[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
 
     const float* source = state.input.data();
     float* target = state.ping.data();
@@ -136,10 +140,11 @@ void Model::process(const float* in, float* out, int frames) noexcept {
       target = target == state.ping.data() ? state.pong.data() : state.ping.data();
     }
     const int out_count = block * out_channels;
+    const float output_gain = state.definition.output_gain;
     if (state.definition.input_skip) {
-      for (int i = 0; i < out_count; ++i) out[i] = source[i] + state.input[i];
+      for (int i = 0; i < out_count; ++i) out[i] = (source[i] + state.input[i]) * output_gain;
     } else {
-      std::copy(source, source + out_count, out);
+      for (int i = 0; i < out_count; ++i) out[i] = source[i] * output_gain;
     }
     in += in_count;
     out += out_count;

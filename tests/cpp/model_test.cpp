@@ -47,6 +47,22 @@ TEST(Model, InputSkipAddsTheInput) {
   for (int i = 0; i < 500; ++i) EXPECT_FLOAT_EQ(b[i], a[i] + input[i]);
 }
 
+TEST(Model, GainsScaleTheInputAndTheOutput) {
+  Model plain = Model::build(lstm_model(true));
+  ModelDefinition gained_definition = lstm_model(true);
+  gained_definition.input_gain = 0.5f;
+  gained_definition.output_gain = 3.0f;
+  Model gained = Model::build(gained_definition);
+  std::mt19937 rng(5);
+  const std::vector<float> input = random_signal(300, 1, rng);
+  std::vector<float> halved = input;
+  for (float& value : halved) value *= 0.5f;
+  std::vector<float> a(300), b(300);
+  plain.process(halved.data(), a.data(), 300);
+  gained.process(input.data(), b.data(), 300);
+  for (int i = 0; i < 300; ++i) EXPECT_FLOAT_EQ(b[i], 3.0f * a[i]);
+}
+
 TEST(Model, ChunksLongBlocksAndProcessesInPlace) {
   Model model = Model::build(lstm_model(true, 2));
   std::mt19937 rng(2);

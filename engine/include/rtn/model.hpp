@@ -25,6 +25,10 @@ struct ModelDefinition {
   int input_channels = 1;
   int output_channels = 1;
   bool input_skip = false;  // output += input (needs input_channels == output_channels)
+  // Linear gains around the network: x = input_gain * input; y = layers(x) (+ x with input_skip);
+  // output = output_gain * y. 1 leaves the signal as it is.
+  float input_gain = 1.0f;
+  float output_gain = 1.0f;
   std::vector<LayerDefinition> layers;
 };
 
