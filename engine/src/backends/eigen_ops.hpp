@@ -29,6 +29,10 @@ struct EigenOps {
         Matrix(w, rows, n_in, Eigen::OuterStride<>(stride)) * Eigen::Map<const Eigen::VectorXf>(x, n_in);
   }
 
+  static float dot(const float* a, const float* b, int n) noexcept {
+    return Eigen::Map<const Eigen::VectorXf>(a, n).dot(Eigen::Map<const Eigen::VectorXf>(b, n));
+  }
+
   static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
                          int x_stride, int n_in, int frames) noexcept {
     const int depth = std::max(kPadFloats, kMaxPackedFloats / std::max(rows, 1));

@@ -19,6 +19,13 @@ struct StlOps {
     }
   }
 
+  // sum_i a[i] * b[i]
+  static float dot(const float* a, const float* b, int n) noexcept {
+    float sum = 0.0f;
+    for (int i = 0; i < n; ++i) sum += a[i] * b[i];
+    return sum;
+  }
+
   static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
                          int x_stride, int n_in, int frames) noexcept {
     for (int f = 0; f < frames; ++f) {

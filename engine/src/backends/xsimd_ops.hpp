@@ -56,6 +56,17 @@ struct XsimdOps {
     }
   }
 
+  static float dot(const float* a, const float* b, int n) noexcept {
+    Batch sum0(0.0f), sum1(0.0f);  // two chains, so consecutive FMAs do not wait for each other
+    int i = 0;
+    for (; i + 2 * kWidth <= n; i += 2 * kWidth) {
+      sum0 = xsimd::fma(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i), sum0);
+      sum1 = xsimd::fma(Batch::load_unaligned(a + i + kWidth), Batch::load_unaligned(b + i + kWidth), sum1);
+    }
+    for (; i + kWidth <= n; i += kWidth) sum0 = xsimd::fma(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i), sum0);
+    return xsimd::hadd(sum0 + sum1) + StlOps::dot(a + i, b + i, n - i);
+  }
+
   static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
                          int x_stride, int n_in, int frames) noexcept {
     for (int f = 0; f < frames; ++f) {

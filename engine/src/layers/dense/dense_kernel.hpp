@@ -1,5 +1,7 @@
 #pragma once
 // Dense (PyTorch Linear): out = weight * in + bias for each frame. Written once over the backend's ops.
+#include <vector>
+
 #include "layers/padded_matrix.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/weights.hpp"
@@ -9,25 +11,46 @@ namespace rtn {
 template <typename Ops>
 class DenseKernel final : public Kernel {
  public:
+  // Up to this many outputs (an amp model's final 40 -> 1), each output is one dot product of a weight
+  // row with the frame: a matrix-vector product would spend a whole padded register row per input on
+  // one useful value.
+  static constexpr int kMaxDotOutputs = 3;
+
   DenseKernel(const LayerSpec& spec, const Weights& weights)
       : Kernel(spec, Ops::backend),
-        weight_(padded_matrix_from_rows(weights.at("weight").values.data(), spec.output_size, spec.input_size)),
+        use_dot_(spec.output_size <= kMaxDotOutputs),
+        rows_(use_dot_ ? weights.at("weight").values : std::vector<float>{}),
+        weight_(use_dot_ ? PaddedMatrix{}
+                         : padded_matrix_from_rows(weights.at("weight").values.data(), spec.output_size,
+                                                   spec.input_size)),
         bias_(padded_vector(spec.bias ? weights.at("bias").values.data() : nullptr, spec.output_size)) {}
 
   void prepare(int max_block) override {
-    sums_.assign(static_cast<std::size_t>(weight_.stride) * max_block, 0.0f);
+    if (!use_dot_) sums_.assign(static_cast<std::size_t>(weight_.stride) * max_block, 0.0f);
   }
   void reset() noexcept override {}
 
   void process(const float* in, float* out, int frames) noexcept override {
+    const int inputs = input_size(), outputs = output_size();
+    if (use_dot_) {
+      for (int f = 0; f < frames; ++f) {
+        const float* frame = in + static_cast<std::ptrdiff_t>(f) * inputs;
+        for (int o = 0; o < outputs; ++o) {
+          out[f * outputs + o] = bias_[o] + Ops::dot(rows_.data() + static_cast<std::ptrdiff_t>(o) * inputs, frame, inputs);
+        }
+      }
+      return;
+    }
     const int stride = weight_.stride;
     fill_frames(sums_.data(), stride, bias_.data(), frames);
-    Ops::matmul_add(sums_.data(), stride, weight_.data(), stride, stride, in, input_size(), input_size(), frames);
-    copy_frames(out, output_size(), sums_.data(), stride, frames);
+    Ops::matmul_add(sums_.data(), stride, weight_.data(), stride, stride, in, inputs, inputs, frames);
+    copy_frames(out, outputs, sums_.data(), stride, frames);
   }
 
  private:
-  PaddedMatrix weight_;
+  bool use_dot_;
+  std::vector<float> rows_;  // PyTorch's row-major weight, for the dot-product path
+  PaddedMatrix weight_;      // column-major, for the matrix path
   AlignedFloats bias_;
   AlignedFloats sums_;  // max_block padded frames
 };
