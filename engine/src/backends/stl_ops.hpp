@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "aligned_buffer.hpp"
 #include "rtn/backend.hpp"
 
 namespace rtn {
@@ -12,10 +13,17 @@ struct StlOps {
   static constexpr Backend backend = Backend::stl;
 
   static void matvec_add(float* y, const float* w, int stride, int rows, const float* x, int n_in) noexcept {
-    for (int j = 0; j < n_in; ++j) {
-      const float xj = x[j];
-      const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
-      for (int o = 0; o < rows; ++o) y[o] += column[o] * xj;
+    // A chunk of rows at a time, summed in a local array the compiler can keep in registers, rather than
+    // reading and writing y once per input.
+    for (int first = 0; first < rows; first += kPadFloats) {
+      float sum[kPadFloats];
+      for (int r = 0; r < kPadFloats; ++r) sum[r] = y[first + r];
+      for (int j = 0; j < n_in; ++j) {
+        const float xj = x[j];
+        const float* column = w + static_cast<std::ptrdiff_t>(j) * stride + first;
+        for (int r = 0; r < kPadFloats; ++r) sum[r] += column[r] * xj;
+      }
+      for (int r = 0; r < kPadFloats; ++r) y[first + r] = sum[r];
     }
   }
 
