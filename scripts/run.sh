@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the main job: describes the bundled example model and benchmarks every
-# kernel and the example models, writing results to out/.
-#   scripts/run.sh                 the whole job (~2 minutes on 2 cores)
+# Sets up, builds and runs the main job: describes the bundled example model, benchmarks every
+# kernel and the example models, tunes the bundled suite and benchmarks the tuned models, writing results
+# to out/.
+#   scripts/run.sh                 the whole job (~5 minutes on 2 cores)
 #   RTN_BENCH_FILTER=REGEX ...     benchmark only what matches
+#   RTN_TUNE_BUDGET=S ...          rtn-tune's time budget (default 60 s)
+#   RTN_BENCH_SECONDS=S ...        rtn bench's time per configuration (default 3 s)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${RTN_BUILD_DIR:-$root/build}
@@ -29,4 +32,21 @@ echo; echo "== kernel and model benchmarks (Google Benchmark) -> $out/benchmark.
   python3 "$root/reports/benchmark_table.py" "$out/benchmark.json" --kind kernel
 } > "$out/benchmark.md"
 cat "$out/benchmark.md"
+
+# The tuner on the bundled suite, then each bundled model with that profile: tuned vs each backend vs libtorch.
+echo; echo "== rtn-tune on the bundled suite -> $out/profile.json, $out/results.json"
+"$build_dir/tuner/rtn-tune" "$root/suites/default.json" --replace --budget "${RTN_TUNE_BUDGET:-60}" \
+  --output "$out/profile.json" --results "$out/results.json" | tee "$out/tune.txt"
+echo; echo "== rtn bench on the bundled models with that profile -> $out/bench.json"
+: > "$out/bench.txt"
+runs=()
+for block in 64 1; do
+  for model in guitar_lstm gru_2x16 conv_stack; do
+    "$build_dir/engine/cli/rtn" bench "$root/suites/models/$model.json" --profile "$out/profile.json" --block "$block" \
+      --seconds "${RTN_BENCH_SECONDS:-3}" --json-file "$out/bench.$model.block$block.json" | tee -a "$out/bench.txt"
+    runs+=("$out/bench.$model.block$block.json")
+  done
+done
+{ echo "["; for i in "${!runs[@]}"; do [ "$i" = 0 ] || echo ","; cat "${runs[$i]}"; done; echo "]"; } > "$out/bench.json"
+rm -f "${runs[@]}"
 echo; echo "run: results in $out/"

@@ -11,6 +11,7 @@ packages=(
   build-essential cmake
   libeigen3-dev libxsimd-dev nlohmann-json3-dev libcpuinfo-dev libsndfile1-dev
   libbenchmark-dev libgtest-dev libgmock-dev libtorch-dev
+  python3-torch python3-pytest python3-numpy python3-venv  # the exporter tests (tests/python)
 )
 
 install_packages() {

@@ -99,6 +99,9 @@ std::vector<LayerSpec> benchmark_shapes(LayerKind kind) {
     case LayerKind::prelu:
       for (int size : {8, 16, 32, 64}) shapes.push_back(LayerSpec::prelu(size, size));
       break;
+    case LayerKind::wavenet:  // a whole network: its typical shape (a shortened "standard" preset)
+      shapes.push_back(testing::typical_shape(kind));
+      break;
     default:  // the other activations and batchnorm: the typical parameters, at each width
       for (int size : {8, 16, 32, 64}) {
         LayerSpec spec = testing::typical_shape(kind);

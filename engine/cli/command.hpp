@@ -59,5 +59,7 @@ class Table {
 
 // The subcommands, each defined in its own file.
 extern const Command kInfoCommand;
+extern const Command kBenchCommand;
+extern const Command kProcessCommand;
 
 }  // namespace rtn::cli

@@ -1,10 +1,11 @@
-// rtn info MODEL: a model's metadata, and per layer its shape, parameters, cost and backend.
+// rtn info MODEL: a model's metadata, and per layer its shape, parameters, cost, backend and why.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 
 #include "command.hpp"
+#include "profile_option.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
@@ -13,20 +14,21 @@ namespace rtn::cli {
 namespace {
 
 std::string info_help() {
-  return "Loads MODEL (an rtn JSON model file, see docs/model-format.md), builds it and prints its\n"
+  return "Loads MODEL (rtn JSON, docs/model-format.md; or RTNeural, AIDA-X, GuitarML:\n"
+         "docs/compatible-formats.md), builds it and prints its\n"
          "metadata and one row per layer: the layer, its parameters, floating-point operations per\n"
-         "sample, and the backend that computes it with the reason for the choice.\n"
+         "sample, and the backend that computes it with the reason for the choice: the tuning profile's\n"
+         "exact entry or nearest measured shape, the built-in default, or forced (docs/profile.md).\n"
          "\n"
          "Options:\n"
          "  --backend NAME   compute every layer with backend NAME (compiled into this build: " +
-         compiled_backend_names() +
-         ")\n"
-         "  -h, --help       show this help\n";
+         compiled_backend_names() + ")\n" + profile_options_help() + "  -h, --help       show this help\n";
 }
 
 int run_info(const std::vector<std::string>& arguments) {
   std::string model_path;
   rtn::BackendSelection selection;
+  ProfileOptions profile_options;
   bool options_ended = false;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
     const std::string& argument = arguments[i];
@@ -41,6 +43,8 @@ int run_info(const std::vector<std::string>& arguments) {
         name = argument.substr(std::string("--backend=").size());
       }
       selection.all = parse_backend_option(name);
+    } else if (!options_ended && parse_profile_option(arguments, i, profile_options)) {
+      continue;
     } else if (!options_ended && argument.size() > 1 && argument[0] == '-') {
       throw UsageError("unknown option '" + argument + "'");
     } else if (model_path.empty()) {
@@ -52,6 +56,8 @@ int run_info(const std::vector<std::string>& arguments) {
   if (model_path.empty()) throw UsageError("no model file given");
 
   const rtn::ModelDefinition definition = rtn::load_model_file(model_path);
+  selection.profile = load_profile_option(profile_options);
+  selection.block_size = profile_options.block;
   // The loader's messages name the file already; the model's messages name only the layer.
   std::optional<rtn::Model> model;
   try {
@@ -59,14 +65,20 @@ int run_info(const std::vector<std::string>& arguments) {
   } catch (const rtn::Error& error) {
     throw rtn::Error(model_path + ": " + error.what());
   }
+  print_warnings(model->warnings());
 
   std::cout << "model:        " << definition.name << '\n'
             << "file:         " << model_path << '\n'
-            << "sample rate:  " << format_number(definition.sample_rate) << " Hz\n"
+            << "sample rate:  " << format_number(definition.sample_rate) << " Hz"
+            << (definition.sample_rate_known ? "" : " (not stated by the file: the default)") << "\n"
             << "channels:     " << definition.input_channels << " in, " << definition.output_channels
             << " out\n"
             << "input skip:   " << (definition.input_skip ? "yes (the input is added to the output)" : "no")
-            << "\n\n";
+            << "\n"
+            << "gains:        in x" << definition.input_gain << ", out x" << definition.output_gain << "\n"
+            << "profile:      " << describe_profile(selection.profile, profile_options) << "\n"
+            << "block:        " << profile_options.block
+            << (profile_options.block == 1 ? " frame per call (per sample)" : " frames per call") << "\n\n";
 
   Table table({{"#", true},
                {"layer", false},
@@ -96,7 +108,8 @@ int run_info(const std::vector<std::string>& arguments) {
 
 }  // namespace
 
-const Command kInfoCommand = {"info", "MODEL [--backend stl|eigen|xsimd]",
-                              "show a model's layers, cost and the backend of each layer", &info_help, &run_info};
+const Command kInfoCommand = {
+    "info", "MODEL [--backend stl|eigen|xsimd] [--profile P | --no-profile] [--block N]",
+    "show a model's layers, cost and the backend of each layer", &info_help, &run_info};
 
 }  // namespace rtn::cli

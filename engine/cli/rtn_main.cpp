@@ -1,6 +1,8 @@
 // rtn: the command-line tool.
 //
 //   rtn info MODEL [--backend stl|eigen|xsimd]   layers, cost and the backend of each layer
+//   rtn bench MODEL [--profile P] [--block N]    real-time factor and latency: tuned, each backend, libtorch
+//   rtn process MODEL IN.wav OUT.wav [...]       render an audio file through the model (libsndfile)
 //
 // Each subcommand is a Command defined in <name>_command.cpp and listed in commands() below.
 // Exit codes: 0 success, 1 error (bad model, missing file...), 2 bad usage.
@@ -23,7 +25,7 @@ namespace rtn::cli {
 namespace {
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table = {kInfoCommand};
+  static const std::vector<Command> table = {kInfoCommand, kBenchCommand, kProcessCommand};
   return table;
 }
 

@@ -3,6 +3,9 @@
 #include <functional>
 #include <sstream>
 
+#include "rtn/wavenet_spec.hpp"
+#include "rtn/weights.hpp"
+
 namespace rtn {
 
 namespace {
@@ -19,6 +22,7 @@ constexpr KindName kKindNames[] = {
     {LayerKind::relu, "relu"},         {LayerKind::sigmoid, "sigmoid"},
     {LayerKind::softmax, "softmax"},   {LayerKind::elu, "elu"},
     {LayerKind::prelu, "prelu"},       {LayerKind::leaky_relu, "leaky_relu"},
+    {LayerKind::wavenet, "wavenet"},
 };
 
 // Gates per recurrent layer: r,z,n for GRU; i,f,g,o for LSTM.
@@ -126,6 +130,15 @@ LayerSpec LayerSpec::leaky_relu(int channels, float negative_slope) {
   return spec;
 }
 
+LayerSpec LayerSpec::wavenet(std::shared_ptr<const WaveNetSpec> architecture) {
+  const int in = architecture ? architecture->input_size : 0;
+  const int out = architecture ? architecture->output_size() : 0;
+  LayerSpec spec = dense(in, out, false);
+  spec.kind = LayerKind::wavenet;
+  spec.architecture = std::move(architecture);
+  return spec;
+}
+
 std::string LayerSpec::to_string() const {
   std::ostringstream out;
   out << layer_kind_name(kind) << '(';
@@ -141,6 +154,9 @@ std::string LayerSpec::to_string() const {
     case LayerKind::lstm:
       out << "in=" << input_size << ",hidden=" << output_size << ",layers=" << num_layers
           << ",bias=" << bias;
+      if (kind == LayerKind::gru && !reset_after) out << ",reset_after=0";
+      // Only when set, so the keys of existing profiles stay valid.
+      if (initial_state) out << ",initial_state=1";
       break;
     case LayerKind::batchnorm1d:
       out << "channels=" << input_size << ",eps=" << epsilon;
@@ -154,6 +170,9 @@ std::string LayerSpec::to_string() const {
     case LayerKind::leaky_relu:
       out << "channels=" << input_size << ",slope=" << negative_slope;
       break;
+    case LayerKind::wavenet:
+      out << (architecture ? architecture->to_string() : "none");
+      break;
     default:
       out << "channels=" << input_size;
       break;
@@ -163,6 +182,7 @@ std::string LayerSpec::to_string() const {
 }
 
 std::string LayerSpec::validate() const {
+  if (kind == LayerKind::wavenet && !architecture) return "a wavenet layer needs its architecture";
   std::ostringstream problem;
   if (input_size < 1) {
     problem << "input size must be at least 1, got " << input_size;
@@ -188,6 +208,16 @@ std::string LayerSpec::validate() const {
     problem << "alpha must be a number";
   } else if (kind == LayerKind::leaky_relu && !(negative_slope == negative_slope)) {
     problem << "negative_slope must be a number";
+  } else if (initial_state && kind != LayerKind::lstm) {
+    problem << "initial_state is supported by lstm only";
+  } else if (kind == LayerKind::wavenet) {
+    const std::string inconsistency = architecture->validate();
+    if (!inconsistency.empty()) return inconsistency;
+    if (input_size != architecture->input_size || output_size != architecture->output_size()) {
+      problem << "wavenet sizes (" << input_size << " in, " << output_size << " out) differ from its "
+              << "architecture's (" << architecture->input_size << " in, " << architecture->output_size()
+              << " out)";
+    }
   }
   return problem.str();
 }
@@ -205,7 +235,7 @@ std::size_t LayerSpec::parameter_count() const {
       std::size_t total = 0;
       for (int layer = 0; layer < num_layers; ++layer) {
         const std::size_t layer_in = layer == 0 ? in : out;
-        total += gates * (layer_in + out) + (bias ? 2 * gates : 0);
+        total += gates * (layer_in + out) + (bias ? 2 * gates : 0) + (initial_state ? 2 * out : 0);
       }
       return total;
     }
@@ -213,6 +243,15 @@ std::size_t LayerSpec::parameter_count() const {
       return 4 * in;
     case LayerKind::prelu:
       return num_parameters;
+    case LayerKind::wavenet: {
+      std::size_t total = 0;
+      for (const WeightShape& weight : expected_weights(*this)) {
+        std::size_t count = 1;
+        for (int extent : weight.shape) count *= static_cast<std::size_t>(extent);
+        total += count;
+      }
+      return total;
+    }
     default:
       return 0;
   }
@@ -240,12 +279,15 @@ double LayerSpec::flops_per_frame() const {
       return 2 * in;
     case LayerKind::softmax:
       return 4 * in;
+    case LayerKind::wavenet:
+      return architecture ? architecture->flops_per_frame() : 0.0;
     default:
       return 2 * in;
   }
 }
 
 int LayerSpec::history_frames() const {
+  if (kind == LayerKind::wavenet) return architecture ? static_cast<int>(architecture->history_frames()) : 0;
   return kind == LayerKind::conv1d ? (kernel_size - 1) * dilation : 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "aligned_buffer.hpp"
 #include "rtn/denormals.hpp"
+#include "rtn/dispatcher.hpp"
 #include "rtn/error.hpp"
 #include "rtn/registry.hpp"
 
@@ -20,18 +21,11 @@ std::string layer_place(std::size_t index, const LayerSpec& spec) {
 
 }  // namespace
 
-Backend default_backend(const LayerSpec& spec) noexcept {
-  // Until a tuning profile says otherwise: hand-vectorised code where it is compiled in, then Eigen.
-  (void)spec;
-  if (backend_compiled(Backend::xsimd)) return Backend::xsimd;
-  if (backend_compiled(Backend::eigen)) return Backend::eigen;
-  return Backend::stl;
-}
-
 struct Model::State {
   ModelDefinition definition;  // metadata only: the layers' weights are dropped once laid out
   std::vector<std::unique_ptr<Kernel>> kernels;
   std::vector<std::string> reasons;
+  std::vector<std::string> warnings;
   int max_block = 0;
   int widest = 0;  // the most channels any frame has between layers
   AlignedFloats input;     // the sanitised input block
@@ -69,6 +63,8 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
   state->definition.layers.clear();
   int channels = definition.input_channels;
   state->widest = channels;
+  state->warnings = selection.profile.warnings;
+  const Dispatcher dispatcher(selection.profile);
   for (std::size_t index = 0; index < definition.layers.size(); ++index) {
     const LayerDefinition& layer = definition.layers[index];
     const std::string place = layer_place(index, layer.spec);
@@ -76,14 +72,18 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
       throw Error(place + ": expects " + std::to_string(layer.spec.input_size) + " input channels, but " +
                   (index == 0 ? "the model input has " : "the previous layer gives ") + std::to_string(channels));
     }
-    Backend backend = default_backend(layer.spec);
-    std::string reason = "default";
+    Backend backend;
+    std::string reason;
     if (auto forced = selection.per_layer.find(static_cast<int>(index)); forced != selection.per_layer.end()) {
       backend = forced->second;
       reason = "forced for this layer";
     } else if (selection.all) {
       backend = *selection.all;
       reason = "forced for all layers";
+    } else {
+      DispatchDecision decision = dispatcher.choose(layer.spec, selection.block_size);
+      backend = decision.backend;
+      reason = std::move(decision.reason);
     }
     try {
       state->kernels.push_back(create_kernel(layer.spec, backend, layer.weights));
@@ -167,6 +167,8 @@ int Model::max_block() const noexcept { return state_->max_block; }
 const std::string& Model::name() const noexcept { return state_->definition.name; }
 std::size_t Model::layer_count() const noexcept { return state_->kernels.size(); }
 const Kernel& Model::layer(std::size_t index) const noexcept { return *state_->kernels[index]; }
+
+const std::vector<std::string>& Model::warnings() const noexcept { return state_->warnings; }
 
 std::vector<LayerReport> Model::describe() const {
   std::vector<LayerReport> reports;

@@ -36,6 +36,7 @@ std::vector<KernelEntry> build_registry() {
   RTN_ADD_LAYER(entries, LayerKind::gru, gru);
   RTN_ADD_LAYER(entries, LayerKind::lstm, lstm);
   RTN_ADD_LAYER(entries, LayerKind::batchnorm1d, batchnorm);
+  RTN_ADD_LAYER(entries, LayerKind::wavenet, wavenet);
   for (LayerKind kind : all_layer_kinds()) {
     if (is_activation(kind)) RTN_ADD_LAYER(entries, kind, activation);
   }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "rtn/error.hpp"
+#include "rtn/wavenet_spec.hpp"
 
 namespace rtn {
 
@@ -42,6 +43,12 @@ std::vector<WeightShape> expected_weights(const LayerSpec& spec) {
           shapes.push_back({"bias_hh" + suffix, {gates}});
         }
       }
+      if (spec.initial_state) {
+        for (int layer = 0; layer < spec.num_layers; ++layer) {
+          shapes.push_back({"initial_h_l" + std::to_string(layer), {out}});
+          shapes.push_back({"initial_c_l" + std::to_string(layer), {out}});
+        }
+      }
       break;
     }
     case LayerKind::batchnorm1d:
@@ -49,6 +56,9 @@ std::vector<WeightShape> expected_weights(const LayerSpec& spec) {
       break;
     case LayerKind::prelu:
       shapes.push_back({"weight", {spec.num_parameters}});
+      break;
+    case LayerKind::wavenet:
+      if (spec.architecture) spec.architecture->append_expected_weights(shapes);
       break;
     default:
       break;

@@ -115,5 +115,18 @@ TEST(Registry, ReferenceDetectsAWrongWeight) {
   EXPECT_LE(normalised_max_error(run_kernel(*kernel, input, 100, 100), expected), tolerance(spec.kind));
 }
 
+// The reset_after == false GRU is not PyTorch's GRU under another name: on the same weights the two differ
+// far beyond tolerance (so the conformance cases of each test what they claim to).
+TEST(Registry, GruResetPositionMatters) {
+  LayerSpec spec = LayerSpec::gru(3, 8);
+  std::mt19937 rng(11);
+  const Weights weights = random_weights(spec, rng);
+  const std::vector<float> input = random_signal(200, 3, rng);
+  const std::vector<float> reset_after = torch_reference(spec, weights, input, 200);
+  spec.reset_after = false;
+  const std::vector<float> reset_before = torch_reference(spec, weights, input, 200);
+  EXPECT_GT(max_abs_error(reset_before, reset_after), 100 * tolerance(spec.kind));
+}
+
 }  // namespace
 }  // namespace rtn::testing

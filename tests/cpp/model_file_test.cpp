@@ -189,6 +189,16 @@ std::vector<GoodLayerCase> good_layer_cases() {
        "{\"type\": \"gru\", \"input_size\": 1, \"hidden_size\": 3, \"bias\": false, \"weights\": " +
            weights_json(recurrent_arrays(3, 1, 3, 1, false)) + "}",
        1, LayerSpec::gru(1, 3, 1, false), recurrent_arrays(3, 1, 3, 1, false)},
+      {"gru with Keras' reset_after=False",
+       "{\"type\": \"gru\", \"input_size\": 1, \"hidden_size\": 3, \"reset_after\": false, \"weights\": " +
+           weights_json(recurrent_arrays(3, 1, 3, 1, true)) + "}",
+       1,
+       [] {
+         LayerSpec spec = LayerSpec::gru(1, 3);
+         spec.reset_after = false;
+         return spec;
+       }(),
+       recurrent_arrays(3, 1, 3, 1, true)},
       {"lstm", lstm_json(1, 8), 1, LayerSpec::lstm(1, 8, 1, true), recurrent_arrays(4, 1, 8, 1, true)},
       {"batchnorm1d",
        "{\"type\": \"batchnorm1d\", \"num_features\": 3, \"eps\": 0.001, \"weights\": " +
@@ -398,8 +408,9 @@ TEST(ModelFileErrors, DeepNestingIsRefusedNotACrash) {
 TEST(ModelFileErrors, TopLevel) {
   EXPECT_EQ(error_of("[1, 2]"), "model.json: expected a JSON object at the top level, got an array");
   EXPECT_EQ(error_of("{\"version\": 1}"), "model.json: format: missing (expected \"rtn\")");
+  // Detected by its content and read as RTNeural's format (compat_formats_test.cpp tests that reader).
   EXPECT_THAT(error_of("{\"in_shape\": [null, null, 1], \"layers\": []}"),
-              HasSubstr("looks like an RTNeural"));
+              HasSubstr("model.json (RTNeural format): layers: a model needs at least one layer"));
   EXPECT_EQ(error_of("{\"format\": \"nam\", \"version\": 1}"),
             "model.json: format: expected \"rtn\", got \"nam\"");
   EXPECT_EQ(error_of("{\"format\": \"rtn\"}"), "model.json: version: missing (expected 1)");

@@ -3,12 +3,15 @@
 // the tuner and the profile use, so it is comparable, hashable and printable.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace rtn {
+
+struct WaveNetSpec;  // rtn/wavenet_spec.hpp
 
 enum class LayerKind {
   dense,
@@ -23,6 +26,7 @@ enum class LayerKind {
   elu,
   prelu,
   leaky_relu,
+  wavenet,  // a whole Neural Amp Modeler WaveNet (rtn/wavenet_spec.hpp)
 };
 
 // All kinds, in enum order.
@@ -42,24 +46,35 @@ struct LayerSpec {
   int groups = 1;       // conv1d
   int num_layers = 1;   // gru, lstm: a stack of this many recurrent layers
   bool bias = true;     // dense, conv1d, gru, lstm
+  // gru: where the reset gate acts.
+  //   true (PyTorch; Keras' default):               n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+  //   false (Keras' reset_after=False, not PyTorch): n = tanh(W_in x + b_in + b_hn + W_hn (r * h))
+  bool reset_after = true;
+  // lstm: the weights also hold each layer's initial state (initial_h_l{n}, initial_c_l{n}), which reset()
+  // restores instead of zeros (Neural Amp Modeler's LSTM stores one).
+  bool initial_state = false;
   int num_parameters = 1;       // prelu: 1 (shared) or input_size (per channel)
   float alpha = 1.0f;           // elu
   float negative_slope = 0.01f; // leaky_relu
   float epsilon = 1e-5f;        // batchnorm1d
+  std::shared_ptr<const WaveNetSpec> architecture;  // wavenet: what it computes (immutable, shared by copies)
 
   // Builders that fill in what each kind needs.
   static LayerSpec dense(int in, int out, bool bias = true);
   static LayerSpec conv1d(int in, int out, int kernel_size, int dilation = 1, int groups = 1, bool bias = true);
-  static LayerSpec gru(int in, int hidden, int num_layers = 1, bool bias = true);
+  static LayerSpec gru(int in, int hidden, int num_layers = 1, bool bias = true);  // reset_after = true
   static LayerSpec lstm(int in, int hidden, int num_layers = 1, bool bias = true);
   static LayerSpec batchnorm1d(int channels, float epsilon = 1e-5f);
   static LayerSpec activation(LayerKind kind, int channels);  // tanh, relu, sigmoid, softmax
   static LayerSpec elu(int channels, float alpha = 1.0f);
   static LayerSpec prelu(int channels, int num_parameters);
   static LayerSpec leaky_relu(int channels, float negative_slope = 0.01f);
+  // Sizes from the architecture: its input_size in, its output_size() out.
+  static LayerSpec wavenet(std::shared_ptr<const WaveNetSpec> architecture);
 
   // A stable, readable key naming only the fields that matter for this kind,
-  // e.g. "lstm(in=1,hidden=40,layers=1,bias=1)".
+  // e.g. "lstm(in=1,hidden=40,layers=1,bias=1)". A gru with reset_after == false adds ",reset_after=0"
+  // (and only then, so the keys of PyTorch-style GRUs in existing profiles stay valid).
   std::string to_string() const;
   // Empty when the spec is consistent; otherwise what is wrong ("groups (3) must divide input_size (8)").
   std::string validate() const;

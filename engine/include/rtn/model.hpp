@@ -4,11 +4,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rtn/backend.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/layer_spec.hpp"
+#include "rtn/profile.hpp"
 #include "rtn/weights.hpp"
 
 namespace rtn {
@@ -22,6 +24,9 @@ struct LayerDefinition {
 struct ModelDefinition {
   std::string name;
   double sample_rate = 48000.0;
+  // False when the file does not state its rate (sample_rate is then the 48 kHz default), so that tools
+  // such as `rtn process` do not insist on a rate nobody gave.
+  bool sample_rate_known = true;
   int input_channels = 1;
   int output_channels = 1;
   bool input_skip = false;  // output += input (needs input_channels == output_channels)
@@ -32,20 +37,37 @@ struct ModelDefinition {
   std::vector<LayerDefinition> layers;
 };
 
-// Which backend computes each layer. A per-layer entry wins over `all`, which wins over the default.
+// Which backend computes each layer. A per-layer entry wins over `all`, which wins over the tuning
+// profile, which wins over the built-in defaults (see docs/profile.md for how the profile decides).
 struct BackendSelection {
+  BackendSelection() = default;
+  // Brace-initialisable as {backend, {}} and {std::nullopt, {{layer, backend}}}, as before the profile
+  // fields were added.
+  BackendSelection(std::optional<Backend> all_layers, std::map<int, Backend> layers = {})
+      : all(all_layers), per_layer(std::move(layers)) {}
+
   std::optional<Backend> all;
   std::map<int, Backend> per_layer;  // layer index -> backend
+  // The tuning profile, as load_profile() found it (or accept_profile() took it). Empty: no profile.
+  LoadedProfile profile;
+  // The frames per process() call the host will use (1 for per-sample processing): the profile's
+  // measurements at this block size decide.
+  int block_size = 64;
 };
 
-// The backend a layer gets when nothing is forced: the fastest in our measurements on typical shapes
-// among those compiled in (see docs/backends.md).
+// The backend a layer gets when no profile decides: the fastest in our measurements on typical shapes
+// among those compiled in, for blocks of `block` frames (see docs/backends.md). Never allocates.
+Backend default_backend(const LayerSpec& spec, int block) noexcept;
+// The same for blocks of 64 frames.
 Backend default_backend(const LayerSpec& spec) noexcept;
 
 struct LayerReport {
   LayerSpec spec;
   Backend backend;
-  std::string reason;  // "default", "forced for all layers", "forced for this layer"
+  // Why this backend: "forced for all layers", "forced for this layer", "profile: exact entry",
+  // "profile: nearest shape lstm(in=1,hidden=32,layers=1,bias=1)", "default (no profile)",
+  // "default (profile ignored: made on X, this CPU is Y)" (see DispatchDecision::reason).
+  std::string reason;
   std::size_t parameters;
   double flops_per_frame;
 };
@@ -81,6 +103,9 @@ class Model {
   const Kernel& layer(std::size_t index) const noexcept;
   // Each layer, its shape, cost and backend with the reason. Allocates.
   std::vector<LayerReport> describe() const;
+  // What the user should know about how the model was built, e.g. that the tuning profile was ignored and
+  // why. The library prints nothing; the rtn tool prints these to stderr. Never allocates.
+  const std::vector<std::string>& warnings() const noexcept;
 
  private:
   struct State;

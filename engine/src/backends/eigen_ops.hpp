@@ -68,6 +68,28 @@ struct EigenOps {
     const ConstArray in(x, n);
     Array(y, n) = (in > 0.0f).select(in, ConstArray(slopes, n) * in);
   }
+  static void hard_tanh(float* y, const float* x, int n) noexcept {
+    Array(y, n) = ConstArray(x, n).max(-1.0f).min(1.0f);
+  }
+  static void leaky_hard_tanh(float* y, const float* x, int n, float min_val, float max_val, float min_slope,
+                              float max_slope) noexcept {
+    const ConstArray in(x, n);
+    Array(y, n) = (in < min_val)
+                      .select((in - min_val) * min_slope + min_val,
+                              (in > max_val).select((in - max_val) * max_slope + max_val, in));
+  }
+  static void silu(float* y, const float* x, int n) noexcept {
+    const ConstArray in(x, n);
+    Array(y, n) = in / (1.0f + (-in).exp());
+  }
+  static void hardswish(float* y, const float* x, int n) noexcept {
+    const ConstArray in(x, n);
+    Array(y, n) = in * (in + 3.0f).max(0.0f).min(6.0f) * (1.0f / 6.0f);
+  }
+  static void softsign(float* y, const float* x, int n) noexcept {
+    const ConstArray in(x, n);
+    Array(y, n) = in / (1.0f + in.abs());
+  }
   static void softmax(float* y, const float* x, int n) noexcept {
     const float largest = ConstArray(x, n).maxCoeff();
     Array out(y, n);

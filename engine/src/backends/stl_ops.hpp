@@ -65,6 +65,33 @@ struct StlOps {
   static void prelu(float* y, const float* x, const float* slopes, int n) noexcept {
     for (int i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : slopes[i] * x[i];
   }
+  // min(max(x, -1), 1) (PyTorch Hardtanh).
+  static void hard_tanh(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], -1.0f), 1.0f);
+  }
+  // x inside [min_val, max_val]; outside, lines of slope min_slope / max_slope through the edges
+  // (Neural Amp Modeler's LeakyHardtanh).
+  static void leaky_hard_tanh(float* y, const float* x, int n, float min_val, float max_val, float min_slope,
+                              float max_slope) noexcept {
+    for (int i = 0; i < n; ++i) {
+      const float v = x[i];
+      y[i] = v < min_val   ? (v - min_val) * min_slope + min_val
+             : v > max_val ? (v - max_val) * max_slope + max_val
+                           : v;
+    }
+  }
+  // x * sigmoid(x) (PyTorch SiLU).
+  static void silu(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] / (1.0f + std::exp(-x[i]));
+  }
+  // x * min(max(x + 3, 0), 6) / 6 (PyTorch Hardswish).
+  static void hardswish(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] * std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) * (1.0f / 6.0f);
+  }
+  // x / (1 + |x|) (PyTorch Softsign).
+  static void softsign(float* y, const float* x, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = x[i] / (1.0f + std::fabs(x[i]));
+  }
   static void softmax(float* y, const float* x, int n) noexcept {
     float largest = x[0];
     for (int i = 1; i < n; ++i) largest = std::max(largest, x[i]);

@@ -122,6 +122,36 @@ struct XsimdOps {
     }
     StlOps::prelu(y + i, x + i, slopes + i, n - i);
   }
+  static void hard_tanh(float* y, const float* x, int n) noexcept {
+    const Batch low(-1.0f), high(1.0f);
+    map(y, x, n, [=](Batch v) { return xsimd::min(xsimd::max(v, low), high); }, &StlOps::hard_tanh);
+  }
+  static void leaky_hard_tanh(float* y, const float* x, int n, float min_val, float max_val, float min_slope,
+                              float max_slope) noexcept {
+    const Batch low(min_val), high(max_val), low_slope(min_slope), high_slope(max_slope);
+    map(
+        y, x, n,
+        [=](Batch v) {
+          return xsimd::select(v < low, xsimd::fma(v - low, low_slope, low),
+                               xsimd::select(v > high, xsimd::fma(v - high, high_slope, high), v));
+        },
+        [=](float* out, const float* in, int count) {
+          StlOps::leaky_hard_tanh(out, in, count, min_val, max_val, min_slope, max_slope);
+        });
+  }
+  static void silu(float* y, const float* x, int n) noexcept {
+    const Batch one(1.0f);
+    map(y, x, n, [one](Batch v) { return v / (one + xsimd::exp(-v)); }, &StlOps::silu);
+  }
+  static void hardswish(float* y, const float* x, int n) noexcept {
+    const Batch zero(0.0f), three(3.0f), six(6.0f), sixth(1.0f / 6.0f);
+    map(y, x, n, [=](Batch v) { return v * xsimd::min(xsimd::max(v + three, zero), six) * sixth; },
+        &StlOps::hardswish);
+  }
+  static void softsign(float* y, const float* x, int n) noexcept {
+    const Batch one(1.0f);
+    map(y, x, n, [one](Batch v) { return v / (one + xsimd::abs(v)); }, &StlOps::softsign);
+  }
   static void softmax(float* y, const float* x, int n) noexcept {
     // Softmax runs over one frame's channels (a few dozen): the portable code is as fast.
     StlOps::softmax(y, x, n);

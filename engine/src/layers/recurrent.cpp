@@ -57,6 +57,13 @@ std::vector<RecurrentLayer> recurrent_layers(const LayerSpec& spec, const Weight
                                              layout.input_rows, layout.row_scale, layer.input_size);
     layer.recurrent = padded_matrix_from_row_map(weights.at("weight_hh" + suffix).values.data(),
                                                  layout.recurrent_map, layout.row_scale, hidden);
+    if (!layout.gated_map.empty()) {
+      const auto first = layout.row_scale.begin() + layout.gated_first_row;
+      const std::vector<float> gated_scale(first,
+                                           first + static_cast<std::ptrdiff_t>(layout.gated_map.size()));
+      layer.gated = padded_matrix_from_row_map(weights.at("weight_hh" + suffix).values.data(),
+                                               layout.gated_map, gated_scale, hidden);
+    }
     layer.input_ranges = fed_ranges(layout.input_rows);
     layer.bias.assign(layout.frame_stride, 0.0f);
     if (spec.bias) {
@@ -66,8 +73,16 @@ std::vector<RecurrentLayer> recurrent_layers(const LayerSpec& spec, const Weight
         if (layout.input_rows[r] >= 0) layer.bias[r] += bias_ih[layout.input_rows[r]];
         if (r < layout.recurrent_rows && layout.recurrent_map[r] >= 0)
           layer.bias[r] += bias_hh[layout.recurrent_map[r]];
+        const int gated_row = r - layout.gated_first_row;
+        if (gated_row >= 0 && gated_row < static_cast<int>(layout.gated_map.size()) &&
+            layout.gated_map[gated_row] >= 0)
+          layer.bias[r] += bias_hh[layout.gated_map[gated_row]];
         layer.bias[r] *= layout.row_scale[r];
       }
+    }
+    if (spec.initial_state) {
+      layer.initial_h = padded_vector(weights.at("initial_h" + suffix).values.data(), hidden);
+      layer.initial_c = padded_vector(weights.at("initial_c" + suffix).values.data(), hidden);
     }
   }
   return layers;

@@ -51,6 +51,12 @@ struct RecurrentLayout {
   std::vector<int> input_rows;     // frame_stride entries
   std::vector<int> recurrent_map;  // recurrent_rows entries
   std::vector<float> row_scale;    // frame_stride entries
+  // A second recurrent product, which the cell applies itself to a gated copy of h, adding into the frame
+  // from row gated_first_row (a GRU with reset_after == false: W_hn (r * h), where r is known only after
+  // the first product). gated_map holds the weight_hh / bias_hh row feeding each of its (padded) rows, or
+  // -1; it is empty for cells with one recurrent product. Its bias rows feed the frame like the others.
+  int gated_first_row = 0;
+  std::vector<int> gated_map;
 };
 
 // One layer of the stack, laid out for the kernels. Built once; never changes.
@@ -58,7 +64,10 @@ struct RecurrentLayer {
   int input_size = 0;
   PaddedMatrix input;      // weight_ih: frame_stride rows (the frame layout), input_size columns
   PaddedMatrix recurrent;  // weight_hh: recurrent_rows rows, hidden columns
+  PaddedMatrix gated;      // weight_hh rows of layout.gated_map, hidden columns (empty when unused)
   AlignedFloats bias;      // frame_stride floats: bias_ih and bias_hh summed where both feed a row
+  // The state reset() restores (spec.initial_state: initial_h_l{n}, initial_c_l{n}), padded; empty: zeros.
+  AlignedFloats initial_h, initial_c;
   // Ranges [first, first + count) of frame rows that weight_ih feeds, whole kPadFloats chunks: the
   // projection skips the chunks it would only add zeros to.
   std::vector<std::pair<int, int>> input_ranges;
@@ -92,7 +101,7 @@ void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* 
 }
 
 // A GRU or LSTM stack on one backend. `Cell` provides:
-//   static RecurrentLayout layout(int hidden, bool sigmoid_through_tanh);
+//   static RecurrentLayout layout(const LayerSpec& spec, bool sigmoid_through_tanh);
 //   static int scratch_size(int hidden);       // floats of per-step scratch, a multiple of kPadFloats
 //   template <typename Ops> static void step(const RecurrentLayer&, const RecurrentLayout&, float* gates,
 //       float* h, float* c, float* out, float* scratch) noexcept;
@@ -107,7 +116,7 @@ class RecurrentKernel final : public Kernel {
 
   RecurrentKernel(const LayerSpec& spec, const Weights& weights)
       : Kernel(spec, Ops::backend),
-        layout_(Cell::layout(spec.output_size, GateActivation<Ops>::kSigmoidThroughTanh)),
+        layout_(Cell::layout(spec, GateActivation<Ops>::kSigmoidThroughTanh)),
         layers_(recurrent_layers(spec, weights, layout_)),
         state_stride_(padded_size(spec.output_size)) {}
 
@@ -121,7 +130,16 @@ class RecurrentKernel final : public Kernel {
     reset();
   }
 
-  void reset() noexcept override { std::fill(state_.begin(), state_.end(), 0.0f); }
+  void reset() noexcept override {
+    std::fill(state_.begin(), state_.end(), 0.0f);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const RecurrentLayer& layer = layers_[l];
+      float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
+      if (!layer.initial_h.empty()) std::copy(layer.initial_h.begin(), layer.initial_h.end(), h);
+      float* c = h + state_stride_;
+      if (!layer.initial_c.empty()) std::copy(layer.initial_c.begin(), layer.initial_c.end(), c);
+    }
+  }
 
   void process(const float* in, float* out, int frames) noexcept override {
     const int hidden = output_size();

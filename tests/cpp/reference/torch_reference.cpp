@@ -32,6 +32,7 @@ std::vector<float> torch_reference(const LayerSpec& spec, const Weights& weights
     case LayerKind::gru:
     case LayerKind::lstm: return torch_recurrent(spec, weights, input, frames);
     case LayerKind::batchnorm1d: return torch_batchnorm(spec, weights, input, frames);
+    case LayerKind::wavenet: return torch_wavenet(spec, weights, input, frames);
     default:
       if (is_activation(spec.kind)) return torch_activation(spec, weights, input, frames);
   }

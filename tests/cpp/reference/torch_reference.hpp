@@ -22,5 +22,10 @@ std::vector<float> torch_activation(const LayerSpec&, const Weights&, const std:
 std::vector<float> torch_batchnorm(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
 std::vector<float> torch_conv1d(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
 std::vector<float> torch_recurrent(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
+// Neural Amp Modeler's WaveNet (LayerKind::wavenet) with torch's ops.
+std::vector<float> torch_wavenet(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
+// A GRU with reset_after == false, which torch::nn::GRU cannot express; torch_recurrent() calls it.
+std::vector<float> torch_gru_reset_before(const LayerSpec&, const Weights&, const std::vector<float>&,
+                                          int frames);
 
 }  // namespace rtn::testing

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "support/wavenet_shapes.hpp"
+
 namespace rtn::testing {
 
 Weights random_weights(const LayerSpec& spec, std::mt19937& rng) {
@@ -16,6 +18,8 @@ Weights random_weights(const LayerSpec& spec, std::mt19937& rng) {
     int fan_in = spec.input_size;
     if (spec.kind == LayerKind::conv1d) fan_in = spec.input_size / spec.groups * spec.kernel_size;
     if (is_recurrent(spec.kind)) fan_in = spec.output_size;
+    // A WaveNet's convolutions: their own fan-in ([out][in/groups][kernel]).
+    if (spec.kind == LayerKind::wavenet && shape.shape.size() == 3) fan_in = shape.shape[1] * shape.shape[2];
     const float bound = 1.0f / std::sqrt(static_cast<float>(std::max(fan_in, 1)));
     std::uniform_real_distribution<float> uniform(-bound, bound);
     std::uniform_real_distribution<float> positive(0.25f, 2.0f);
@@ -96,6 +100,28 @@ std::vector<LayerSpec> conformance_shapes(LayerKind kind) {
       for (auto [in, hidden, layers] : {std::tuple{1, 8, 2}, {2, 13, 2}, {16, 16, 3}, {3, 40, 2}}) {
         shapes.push_back(make(in, hidden, layers, true));
       }
+      if (kind == LayerKind::lstm) {
+        // A stored initial state (Neural Amp Modeler's LSTM), which reset() restores.
+        for (auto [in, hidden, layers] : {std::tuple{1, 3, 1}, {2, 17, 2}}) {
+          LayerSpec spec = LayerSpec::lstm(in, hidden, layers, true);
+          spec.initial_state = true;
+          shapes.push_back(spec);
+        }
+      }
+      if (kind == LayerKind::gru) {
+        // Keras' reset_after=False (r scales h before W_hn): odd, padded and stacked sizes, with and without
+        // bias.
+        for (auto [in, hidden, layers, bias] : {std::tuple{1, 1, 1, true},
+                                                {1, 8, 1, true},
+                                                {3, 17, 1, false},
+                                                {16, 16, 1, true},
+                                                {1, 40, 1, true},
+                                                {2, 13, 2, true}}) {
+          LayerSpec spec = LayerSpec::gru(in, hidden, layers, bias);
+          spec.reset_after = false;
+          shapes.push_back(spec);
+        }
+      }
       break;
     }
     case LayerKind::batchnorm1d:
@@ -113,6 +139,8 @@ std::vector<LayerSpec> conformance_shapes(LayerKind kind) {
         shapes.push_back(LayerSpec::prelu(size, 1));
       }
       break;
+    case LayerKind::wavenet:
+      return wavenet_conformance_shapes();
     default:
       for (int size : kSizes) shapes.push_back(LayerSpec::activation(kind, size));
       break;
@@ -130,6 +158,7 @@ LayerSpec typical_shape(LayerKind kind) {
     case LayerKind::elu: return LayerSpec::elu(13, 0.7f);
     case LayerKind::leaky_relu: return LayerSpec::leaky_relu(13, 0.1f);
     case LayerKind::prelu: return LayerSpec::prelu(13, 13);
+    case LayerKind::wavenet: return wavenet_typical_shape();
     default: return LayerSpec::activation(kind, 13);
   }
 }

@@ -1,8 +1,8 @@
-// What the Conv1D kernels of every backend share: the weight layout and the history of tap stacks.
+// What the causal convolutions of every backend share: the weight layout and the history of tap stacks.
 #include <algorithm>
 #include <limits>
 
-#include "layers/conv1d/conv1d_kernel.hpp"
+#include "layers/conv1d/causal_conv.hpp"
 
 namespace rtn {
 
@@ -103,13 +103,16 @@ void Conv1dHistory::reset() noexcept {
   position_ = 0;
 }
 
-const float* Conv1dHistory::push(const float* in, int frames) noexcept {
-  if (taps_ == 1) return in;
+const float* Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
+  if (taps_ == 1) {
+    slot_size_ = in_stride;
+    return in;
+  }
   const std::ptrdiff_t slot = slot_size_;
   const std::ptrdiff_t block_in_slot = static_cast<std::ptrdiff_t>(taps_) * block_columns_;
   float* const slots = slots_.data();
   for (int f = 0; f < frames; ++f) {
-    const float* frame = in + static_cast<std::ptrdiff_t>(f) * channels_;
+    const float* frame = in + static_cast<std::ptrdiff_t>(f) * in_stride;
     // Frame t is tap j of the output frame t + (taps-1-j)*dilation: at most the history ahead, so it
     // wraps at most once.
     for (int j = 0; j < taps_; ++j) {
@@ -118,7 +121,9 @@ const float* Conv1dHistory::push(const float* in, int frames) noexcept {
       float* destination = slots + target * slot + static_cast<std::ptrdiff_t>(j) * block_columns_;
       for (int b = 0; b < blocks_; ++b) {
         const float* source = frame + static_cast<std::ptrdiff_t>(b) * block_columns_;
-        std::copy(source, source + block_columns_, destination + b * block_in_slot);
+        float* target = destination + b * block_in_slot;
+        // A plain loop: these copies are a few floats each, too short to pay for a call to memmove.
+        for (int i = 0; i < block_columns_; ++i) target[i] = source[i];
       }
     }
   }

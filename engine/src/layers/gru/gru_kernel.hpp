@@ -1,5 +1,6 @@
 #pragma once
 // GRU (PyTorch nn.GRU, gates r, z, n): n = tanh(W_in x + b_in + r*(W_hn h + b_hn)), h' = (1-z)*n + z*h.
+// With spec.reset_after == false (Keras' reset_after=False): n = tanh(W_in x + b_in + b_hn + W_hn (r*h)).
 // Written once over the backend's ops; the stack, the layout and the block projection are shared with
 // LSTM (layers/recurrent.hpp).
 #include "layers/recurrent.hpp"
@@ -9,15 +10,24 @@ namespace rtn {
 struct GruCell {
   // Frame rows r, z, then W_hn h + b_hn (the recurrent product covers these, padded), then W_in x + b_in
   // apart from it, since r multiplies only the recurrent part of n. r and z take bias_ih + bias_hh.
-  static RecurrentLayout layout(int hidden, bool sigmoid_through_tanh) {
+  // reset_after == false: the recurrent product covers r and z only; W_hn (r*h) needs r first, so it is
+  // the layout's gated product, added into the W_in x + b_in rows (which also take b_hn).
+  static RecurrentLayout layout(const LayerSpec& spec, bool sigmoid_through_tanh) {
+    const int hidden = spec.output_size;
+    const int recurrent_gates = spec.reset_after ? 3 : 2;
     RecurrentLayout layout;
     layout.hidden = hidden;
-    layout.recurrent_rows = padded_size(3 * hidden);
+    layout.recurrent_rows = padded_size(recurrent_gates * hidden);
     layout.frame_stride = layout.recurrent_rows + padded_size(hidden);
     layout.input_rows.assign(layout.frame_stride, -1);
     layout.recurrent_map.assign(layout.recurrent_rows, -1);
     layout.row_scale.assign(layout.frame_stride, 1.0f);
-    for (int j = 0; j < 3 * hidden; ++j) layout.recurrent_map[j] = j;
+    for (int j = 0; j < recurrent_gates * hidden; ++j) layout.recurrent_map[j] = j;
+    if (!spec.reset_after) {
+      layout.gated_first_row = layout.recurrent_rows;
+      layout.gated_map.assign(padded_size(hidden), -1);
+      for (int j = 0; j < hidden; ++j) layout.gated_map[j] = 2 * hidden + j;
+    }
     for (int j = 0; j < 2 * hidden; ++j) {
       layout.input_rows[j] = j;
       if (sigmoid_through_tanh) layout.row_scale[j] = 0.5f;
@@ -45,12 +55,19 @@ struct GruCell {
     }
     const float* reset_gate = reset_update;
     const float* update_gate = reset_update + hidden;
-    const float* recurrent_n = gates + 2 * hidden;
-    const float* input_n = gates + layout.recurrent_rows;
-    for (int j = 0; j < hidden; ++j) {
-      candidate[j] = input_n[j] + Activation::sigmoid_gate(reset_gate[j]) * recurrent_n[j];
+    float* input_n = gates + layout.recurrent_rows;
+    if (layout.gated_map.empty()) {
+      const float* recurrent_n = gates + 2 * hidden;
+      for (int j = 0; j < hidden; ++j) {
+        candidate[j] = input_n[j] + Activation::sigmoid_gate(reset_gate[j]) * recurrent_n[j];
+      }
+      Ops::tanh(candidate, candidate, Activation::span(hidden));
+    } else {
+      // reset_after == false: r gates h before the product. `candidate` holds r*h until tanh overwrites it.
+      for (int j = 0; j < hidden; ++j) candidate[j] = Activation::sigmoid_gate(reset_gate[j]) * h[j];
+      Ops::matvec_add(input_n, layer.gated.data(), layer.gated.stride, layer.gated.rows, candidate, hidden);
+      Ops::tanh(candidate, input_n, Activation::span(hidden));
     }
-    Ops::tanh(candidate, candidate, Activation::span(hidden));
     for (int j = 0; j < hidden; ++j) {
       out[j] = h[j] = candidate[j] + Activation::sigmoid_gate(update_gate[j]) * (h[j] - candidate[j]);
     }

@@ -8,7 +8,8 @@ namespace rtn {
 struct LstmCell {
   // Frame rows i, f, o, then g: the sigmoid gates are contiguous, so each kind of activation is one call
   // (one tanh over the whole frame when sigmoids go through tanh).
-  static RecurrentLayout layout(int hidden, bool sigmoid_through_tanh) {
+  static RecurrentLayout layout(const LayerSpec& spec, bool sigmoid_through_tanh) {
+    const int hidden = spec.output_size;
     RecurrentLayout layout;
     layout.hidden = hidden;
     layout.frame_stride = padded_size(4 * hidden);

@@ -1,0 +1,19 @@
+#pragma once
+// Neural Amp Modeler .nam files (versions 0.5.x to 0.7.x; WaveNet, LSTM, ConvNet and Linear architectures).
+// load_model_file() (rtn/model_file.hpp) recognises them by their content and reads them with this reader;
+// parse_nam() reads a document known to be one. docs/nam.md says what is supported and how each architecture
+// maps onto rtn's layers.
+#include <string>
+#include <string_view>
+
+#include "rtn/model.hpp"
+
+namespace rtn {
+
+// Reads a .nam document. Allocates. Throws rtn::Error whose message starts with `source_name` and names the
+// format, the place and the problem ("amp.nam (Neural Amp Modeler format): weights: expected 13802 values for
+// this architecture, got 13801"; "amp.nam (Neural Amp Modeler format): config.layers[0].slimmable: slimmable
+// WaveNets are not supported"; "amp.nam: not valid JSON: ..."). Never crashes on malformed input.
+ModelDefinition parse_nam(std::string_view text, const std::string& source_name = "<memory>");
+
+}  // namespace rtn

@@ -1,0 +1,21 @@
+#pragma once
+// The reader of Neural Amp Modeler .nam files (io/nam.cpp), given the parsed document; model_file.cpp's
+// format detection calls it for documents with "architecture", "config" and "weights".
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rtn/model.hpp"
+
+namespace rtn {
+
+// True when the document looks like a .nam file: an object with "architecture" (and, in any real file,
+// "config" and "weights"). Never throws.
+bool looks_like_nam(const nlohmann::json& root) noexcept;
+
+// Reads a .nam document of version 0.5.x to 0.7.x: WaveNet, LSTM, ConvNet or Linear. Throws rtn::Error
+// "<source> (Neural Amp Modeler format): <path>: <what>" for anything it cannot read exactly, unsupported
+// features included ("amp.nam (Neural Amp Modeler format): weights: expected 13802 values for this
+// architecture, got 13801"). Allocates.
+ModelDefinition read_nam_model(const nlohmann::json& root, const std::string& source);
+
+}  // namespace rtn

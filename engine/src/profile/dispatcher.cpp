@@ -1,0 +1,186 @@
+#include "rtn/dispatcher.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rtn/model.hpp"
+
+namespace rtn {
+
+namespace {
+
+struct LayerKey {
+  std::string kind;
+  std::vector<std::pair<std::string, double>> fields;  // in the key's order
+};
+
+// "lstm(in=1,hidden=40,layers=1,bias=1)" -> lstm, {in 1, hidden 40, layers 1, bias 1}. False when the text
+// is not in that form.
+bool parse_layer_key(const std::string& text, LayerKey& key) {
+  const std::size_t open = text.find('(');
+  if (open == std::string::npos || text.empty() || text.back() != ')') return false;
+  key.kind = text.substr(0, open);
+  key.fields.clear();
+  const std::string inside = text.substr(open + 1, text.size() - open - 2);
+  std::size_t start = 0;
+  while (start < inside.size()) {
+    std::size_t end = inside.find(',', start);
+    if (end == std::string::npos) end = inside.size();
+    const std::string field = inside.substr(start, end - start);
+    const std::size_t equals = field.find('=');
+    if (equals == std::string::npos) return false;
+    const std::string value = field.substr(equals + 1);
+    char* parsed_end = nullptr;
+    const double number = std::strtod(value.c_str(), &parsed_end);
+    if (value.empty() || *parsed_end != '\0' || !std::isfinite(number)) return false;
+    key.fields.emplace_back(field.substr(0, equals), number);
+    start = end + 1;
+  }
+  return true;
+}
+
+std::string block_note(int measured, int asked) {
+  return measured == asked ? "" : " (measured at block " + std::to_string(measured) + ")";
+}
+
+// `preferred` if compiled in, else the first compiled one of xsimd, eigen, stl.
+Backend compiled_or_fallback(Backend preferred) noexcept {
+  if (backend_compiled(preferred)) return preferred;
+  for (Backend backend : {Backend::xsimd, Backend::eigen, Backend::stl}) {
+    if (backend_compiled(backend)) return backend;
+  }
+  return Backend::stl;
+}
+
+}  // namespace
+
+Backend default_backend(const LayerSpec& spec, int block) noexcept {
+  // What rtn-tune measured on the bundled suite (suites/default.json), as a rule per kind: see
+  // docs/backends.md for the numbers. Where backends were within noise of each other, xsimd.
+  const bool per_sample = block <= 1;
+  const int widest = std::max(spec.input_size, spec.output_size);
+  Backend backend = Backend::xsimd;
+  switch (spec.kind) {
+    case LayerKind::lstm:
+      break;  // xsimd at every size and block measured, by 7-30%
+    case LayerKind::gru:
+      // Multi-input GRUs in blocks: Eigen's matrix product over the block's inputs wins (14%). A stack on a
+      // mono input (gru 1->16 x2) is a tie within 3% either way.
+      if (!per_sample && spec.input_size > 1) backend = Backend::eigen;
+      break;
+    case LayerKind::dense:
+      if (per_sample) {
+        if (spec.input_size <= 8) backend = Backend::stl;  // too small for vectors to pay (by 17-65%)
+      } else if (spec.output_size == 1) {
+        backend = Backend::eigen;  // a dot product per frame (4-30%)
+      } else if (widest <= 8) {
+        backend = Backend::stl;
+      }
+      break;
+    case LayerKind::conv1d:
+      if (spec.input_size == 1) {
+        backend = Backend::stl;  // one input channel: a few multiply-adds per output (2-28%)
+      } else if (!per_sample && widest <= 16) {
+        backend = Backend::eigen;  // (12-40%)
+      }
+      break;
+    case LayerKind::tanh:
+    case LayerKind::softmax:
+    case LayerKind::prelu:
+      backend = Backend::eigen;  // tanh by 40-85%, softmax by 60-185%, prelu by 4-18%
+      break;
+    case LayerKind::sigmoid:
+      if (!per_sample) backend = Backend::eigen;  // within 2-8%; xsimd per sample by 10%
+      break;
+    default:
+      break;  // elu (xsimd by 15x), batchnorm1d, relu, leaky_relu (within noise), and kinds not measured
+  }
+  return compiled_or_fallback(backend);
+}
+
+Backend default_backend(const LayerSpec& spec) noexcept { return default_backend(spec, 64); }
+
+double shape_distance(const std::string& layer_a, const std::string& layer_b) {
+  constexpr double kInfinite = std::numeric_limits<double>::infinity();
+  LayerKey a, b;
+  if (!parse_layer_key(layer_a, a) || !parse_layer_key(layer_b, b)) return kInfinite;
+  if (a.kind != b.kind || a.fields.size() != b.fields.size()) return kInfinite;
+  double distance = 0;
+  for (std::size_t i = 0; i < a.fields.size(); ++i) {
+    if (a.fields[i].first != b.fields[i].first) return kInfinite;
+    // 1 + |x| keeps 0/1 fields (bias) and fractional ones (eps, slopes) finite and small.
+    distance +=
+        std::fabs(std::log2((1 + std::fabs(a.fields[i].second)) / (1 + std::fabs(b.fields[i].second))));
+  }
+  return distance;
+}
+
+Dispatcher::Dispatcher(LoadedProfile profile) : profile_(std::move(profile)) {}
+
+int Dispatcher::measured_block(int block) const {
+  // Per-sample processing is its own regime (no batching across frames): only per-sample entries decide it.
+  // Any block size is represented by the measured block size nearest on a log scale, the smaller on a tie.
+  int best = 0;
+  double best_distance = std::numeric_limits<double>::infinity();
+  for (const ProfileEntry& entry : profile_.profile->entries) {
+    if ((block <= 1) != (entry.block <= 1)) continue;
+    const double distance = std::fabs(std::log2(static_cast<double>(entry.block) / std::max(block, 1)));
+    if (distance < best_distance || (distance == best_distance && entry.block < best)) {
+      best = entry.block;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+DispatchDecision Dispatcher::choose(const LayerSpec& spec, int block) const {
+  DispatchDecision decision;
+  decision.backend = default_backend(spec, block);
+  decision.source = DispatchDecision::Source::built_in_default;
+  if (!profile_.profile) {
+    decision.reason = profile_.ignored.empty() ? "default (no profile)"
+                                               : "default (profile ignored: " + profile_.ignored + ")";
+    return decision;
+  }
+  const int measured = measured_block(block);
+  if (measured == 0) {
+    decision.reason = block <= 1 ? "default (the profile has no per-sample entries)"
+                                 : "default (the profile has no block entries)";
+    return decision;
+  }
+  const std::string key = spec.to_string();
+  const Profile& profile = *profile_.profile;
+  // A backend this build lacks cannot be chosen; a matching build identity makes that impossible for a file,
+  // but a profile built in code may name one.
+  if (const ProfileEntry* exact = profile.find(key, measured); exact && backend_compiled(exact->chosen)) {
+    decision.backend = exact->chosen;
+    decision.source = DispatchDecision::Source::profile_exact;
+    decision.reason = "profile: exact entry" + block_note(measured, block);
+    return decision;
+  }
+  const ProfileEntry* nearest = nullptr;
+  double nearest_distance = std::numeric_limits<double>::infinity();
+  for (const ProfileEntry& entry : profile.entries) {
+    if (entry.block != measured || !backend_compiled(entry.chosen)) continue;
+    const double distance = shape_distance(key, entry.layer);
+    if (distance < nearest_distance) {
+      nearest = &entry;
+      nearest_distance = distance;
+    }
+  }
+  if (nearest && nearest_distance <= kMaxNearestShapeDistance) {
+    decision.backend = nearest->chosen;
+    decision.source = DispatchDecision::Source::profile_nearest;
+    decision.reason = "profile: nearest shape " + nearest->layer + block_note(measured, block);
+    return decision;
+  }
+  decision.reason = "default (nothing measured near this shape at block " + std::to_string(measured) + ")";
+  return decision;
+}
+
+}  // namespace rtn

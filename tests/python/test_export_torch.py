@@ -1,0 +1,446 @@
+"""PyTorch -> rtn: models built in torch with seeded random weights, exported with rtn_export, run through
+`rtn process`, compared with torch's own output (<= 1e-4 abs). Run with Debian's python3 (python3-torch):
+    /usr/bin/python3 -m pytest tests/python/test_export_torch.py
+"""
+import json
+import subprocess
+import sys
+
+import numpy
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from conftest import ROOT, assert_close
+
+import rtn_export
+from rtn_export import ExportError
+
+torch.set_num_threads(1)
+# torch.jit.trace warns about the Python checks inside nn.LSTM; the traces are used on the traced shapes.
+pytestmark = pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
+
+
+def torch_output(module: nn.Module, signal: numpy.ndarray) -> numpy.ndarray:
+    """module on signal (time, channels) as a batch of one -> (time', channels_out)."""
+    module.eval()
+    with torch.no_grad():
+        return module(torch.from_numpy(signal)[None]).squeeze(0).numpy()
+
+
+def randomise_batchnorm(module: nn.Module) -> None:
+    """Running statistics and affine parameters away from their identity defaults."""
+    for layer in module.modules():
+        if isinstance(layer, nn.BatchNorm1d):
+            with torch.no_grad():
+                layer.running_mean.uniform_(-0.3, 0.3)
+                layer.running_var.uniform_(0.5, 1.5)
+                if layer.weight is not None:
+                    layer.weight.uniform_(0.5, 1.5)
+                    layer.bias.uniform_(-0.3, 0.3)
+
+
+def export_and_compare(module, signal, tmp_path, rtn_process, *, warmup: int = 0, **options):
+    """Exports, runs rtn, compares. `warmup`: samples rtn computes from its zero history before the
+    first output torch gives for a Conv1d without padding (torch's output i is rtn's i + warmup)."""
+    path = tmp_path / "model.json"
+    document = rtn_export.export_torch(module, path, **options)
+    expected = torch_output(module, signal)
+    actual = rtn_process(path, signal)
+    assert_close(actual[warmup:], expected)
+    return document
+
+
+# --- Models ------------------------------------------------------------------------------------------
+
+class SkipLstm(nn.Module):
+    """The typical guitar amp model: LSTM, dense to one channel, plus the dry input."""
+
+    def __init__(self, hidden=40):
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, batch_first=True)
+        self.dense = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        out, (h, c) = self.lstm(x)
+        return self.dense(out) + x
+
+
+class Recurrent(nn.Module):
+    def __init__(self, kind, inputs, hidden, outputs, num_layers=1):
+        super().__init__()
+        self.rnn = kind(inputs, hidden, num_layers=num_layers, batch_first=True)
+        self.head = nn.Linear(hidden, outputs)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0])
+
+
+class TwoLstms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = nn.LSTM(1, 12, batch_first=True)
+        self.second = nn.LSTM(12, 8, batch_first=True)
+        self.out = nn.Linear(8, 1)
+
+    def forward(self, x):
+        y, _ = self.first(x)
+        y, _ = self.second(y)
+        return torch.tanh(self.out(y))
+
+
+class ConvStack(nn.Module):
+    """Conv1d + BatchNorm1d blocks in (batch, channels, time), between transposes."""
+
+    def __init__(self, inputs=1, channels=8, outputs=1, prelu_channels=True):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv1d(inputs, channels, 3), nn.BatchNorm1d(channels), nn.Tanh(),
+            nn.Conv1d(channels, channels, 3, dilation=2), nn.BatchNorm1d(channels),
+            nn.PReLU(channels if prelu_channels else 1),
+            nn.Conv1d(channels, channels, 2, dilation=4, groups=2), nn.BatchNorm1d(channels, affine=False),
+            nn.ReLU())
+        self.head = nn.Linear(channels, outputs)
+
+    receptive_field = 2 + 4 + 4
+
+    def forward(self, x):
+        y = self.body(x.transpose(1, 2))
+        return self.head(y.transpose(1, 2))
+
+
+class CausalConv(nn.Module):
+    """Convolutions padded on the left by hand (F.pad and nn.ConstantPad1d): torch's output has the full
+    length and equals rtn's from the first sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(2, 6, 3, dilation=2)
+        self.pad2 = nn.ConstantPad1d((4, 0), 0.0)
+        self.conv2 = nn.Conv1d(6, 2, 5)
+
+    def forward(self, x):
+        y = x.permute(0, 2, 1)
+        y = F.leaky_relu(self.conv1(F.pad(y, (4, 0))), 0.1)
+        y = self.conv2(self.pad2(y))
+        return y.permute(0, 2, 1).contiguous()
+
+
+# --- End to end --------------------------------------------------------------------------------------
+
+def test_skip_lstm_amp_model(tmp_path, rtn_process, signal):
+    torch.manual_seed(1)
+    document = export_and_compare(SkipLstm(), signal(3000), tmp_path, rtn_process)
+    assert document["input_skip"] is True
+    assert [layer["type"] for layer in document["layers"]] == ["lstm", "dense"]
+
+
+def test_lstm(tmp_path, rtn_process, signal):
+    torch.manual_seed(2)
+    export_and_compare(Recurrent(nn.LSTM, 1, 16, 1), signal(2400), tmp_path, rtn_process)
+
+
+@pytest.mark.parametrize("inputs", [1, 2])
+def test_gru(tmp_path, rtn_process, signal, inputs):
+    torch.manual_seed(3 + inputs)
+    document = export_and_compare(Recurrent(nn.GRU, inputs, 16, 2), signal(2400, inputs), tmp_path, rtn_process)
+    assert document["input_channels"] == inputs and document["output_channels"] == 2
+
+
+def test_multi_layer_gru(tmp_path, rtn_process, signal):
+    torch.manual_seed(5)
+    export_and_compare(Recurrent(nn.GRU, 1, 12, 1, num_layers=2), signal(2000), tmp_path, rtn_process)
+
+
+def test_stacked_lstm(tmp_path, rtn_process, signal):
+    torch.manual_seed(6)
+    document = export_and_compare(Recurrent(nn.LSTM, 1, 12, 1, num_layers=3), signal(2000), tmp_path, rtn_process)
+    assert document["layers"][0]["num_layers"] == 3
+
+
+def test_two_chained_lstms(tmp_path, rtn_process, signal):
+    torch.manual_seed(7)
+    document = export_and_compare(TwoLstms(), signal(2000), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == ["lstm", "lstm", "dense", "tanh"]
+
+
+def test_conv_batchnorm_stack(tmp_path, rtn_process, signal):
+    torch.manual_seed(8)
+    model = ConvStack()
+    randomise_batchnorm(model)
+    document = export_and_compare(model, signal(2400), tmp_path, rtn_process, warmup=ConvStack.receptive_field)
+    assert [layer["type"] for layer in document["layers"]] == [
+        "conv1d", "batchnorm1d", "tanh", "conv1d", "batchnorm1d", "prelu", "conv1d", "batchnorm1d", "relu",
+        "dense"]
+
+
+def test_conv_stack_two_channels(tmp_path, rtn_process, signal):
+    torch.manual_seed(9)
+    model = ConvStack(inputs=2, channels=6, outputs=2, prelu_channels=False)
+    randomise_batchnorm(model)
+    export_and_compare(model, signal(2000, 2), tmp_path, rtn_process, warmup=ConvStack.receptive_field)
+
+
+def test_causal_padding_before_conv(tmp_path, rtn_process, signal):
+    torch.manual_seed(10)
+    export_and_compare(CausalConv(), signal(2000, 2), tmp_path, rtn_process)
+
+
+ACTIVATION_MODULES = {
+    "tanh": nn.Tanh(), "relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "elu": nn.ELU(alpha=0.7),
+    "leaky_relu": nn.LeakyReLU(0.2), "prelu": nn.PReLU(), "softmax": nn.Softmax(dim=-1),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ACTIVATION_MODULES))
+def test_mlp_with_activation_module(tmp_path, rtn_process, signal, kind):
+    torch.manual_seed(11)
+    activation = ACTIVATION_MODULES[kind]
+    if kind == "prelu":
+        nn.init.uniform_(activation.weight, 0.1, 0.4)
+    model = nn.Sequential(nn.Linear(2, 8), activation, nn.Linear(8, 3), nn.Identity())
+    document = export_and_compare(model, signal(2000, 2), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == ["dense", kind, "dense"]
+
+
+class FunctionalActivations(nn.Module):
+    """Every functional / method spelling of the activations."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(1, 8)
+        self.b = nn.Linear(8, 8)
+        self.c = nn.Linear(8, 4)
+
+    def forward(self, x):
+        y = torch.tanh(self.a(x))
+        y = F.relu(y).sigmoid()
+        y = F.elu(self.b(y), alpha=0.5)
+        y = F.leaky_relu(y, negative_slope=0.3).tanh()
+        y = torch.sigmoid(torch.relu(y.relu()))
+        y = F.softmax(self.c(y), dim=-1)
+        return y.transpose(1, 2).softmax(dim=1).transpose(2, 1)
+
+
+def test_mlp_with_functional_activations(tmp_path, rtn_process, signal):
+    torch.manual_seed(12)
+    document = export_and_compare(FunctionalActivations(), signal(2000), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == [
+        "dense", "tanh", "relu", "sigmoid", "dense", "elu", "leaky_relu", "tanh", "relu", "relu", "sigmoid",
+        "dense", "softmax", "softmax"]
+
+
+# --- TorchScript and the command line ----------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_torchscript_skip_lstm(tmp_path, rtn_process, signal, how):
+    torch.manual_seed(13)
+    model = SkipLstm(hidden=24).eval()
+    example = torch.from_numpy(signal(64))[None]
+    compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
+    document = export_and_compare(compiled, signal(2000), tmp_path, rtn_process)
+    assert document["input_skip"] is True
+
+
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_torchscript_file_conv_stack_through_command_line(tmp_path, rtn_process, signal, how):
+    torch.manual_seed(14)
+    model = ConvStack().eval()
+    randomise_batchnorm(model)
+    example = torch.from_numpy(signal(64))[None]
+    compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
+    saved, exported = tmp_path / "model.pt", tmp_path / "model.json"
+    compiled.save(str(saved))
+    completed = subprocess.run([sys.executable, "-m", "rtn_export", str(saved), str(exported)],
+                               capture_output=True, text=True, cwd=ROOT / "scripts")
+    assert completed.returncode == 0, completed.stderr
+    assert "wrote" in completed.stdout
+    x = signal(2000)
+    assert_close(rtn_process(exported, x)[ConvStack.receptive_field:], torch_output(model, x))
+
+
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_torchscript_functional_activations(tmp_path, rtn_process, signal, how):
+    torch.manual_seed(15)
+    model = FunctionalActivations().eval()
+    example = torch.from_numpy(signal(64))[None]
+    compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
+    export_and_compare(compiled, signal(2000), tmp_path, rtn_process)
+
+
+def test_command_line_reports_errors(tmp_path):
+    model = torch.jit.script(nn.Sequential(nn.Linear(1, 4), nn.Dropout(0.1), nn.Linear(4, 1)))
+    model.save(str(tmp_path / "bad.pt"))
+    completed = subprocess.run([sys.executable, "-m", "rtn_export", str(tmp_path / "bad.pt"),
+                                str(tmp_path / "bad.json")], capture_output=True, text=True, cwd=ROOT / "scripts")
+    assert completed.returncode == 1
+    assert "unsupported operation torch.nn.Dropout at layer '1'" in completed.stderr
+    assert not (tmp_path / "bad.json").exists()
+
+
+def test_written_file_is_rtn_json_v1(tmp_path):
+    torch.manual_seed(16)
+    rtn_export.export_torch(SkipLstm(hidden=4), tmp_path / "amp.json", sample_rate=44100)
+    document = json.loads((tmp_path / "amp.json").read_text())
+    assert document["format"] == "rtn" and document["version"] == 1
+    assert document["name"] == "amp" and document["sample_rate"] == 44100
+    assert set(document["layers"][0]["weights"]) == {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"}
+    assert document["metadata"]["exported_by"].startswith("rtn_export")
+
+
+# --- What cannot be exported -------------------------------------------------------------------------
+
+class WithDropout(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Linear(1, 4)
+        self.drop = nn.Dropout(0.2)
+
+    def forward(self, x):
+        return self.drop(self.dense(x))
+
+
+class WithSin(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return torch.sin(self.dense(x))
+
+
+class Branching(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(1, 1)
+        self.b = nn.Linear(1, 1)
+
+    def forward(self, x):
+        y = self.a(x)
+        return torch.tanh(y) + torch.relu(y)
+
+
+class ConvWithoutTranspose(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 4, 3)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class ReturnsState(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(1, 4, batch_first=True)
+
+    def forward(self, x):
+        return self.gru(x)
+
+
+class ReturnsTwo(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return self.a(x), x
+
+
+class SkipInTheMiddle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(1, 1)
+
+    def forward(self, x):
+        return torch.tanh(self.a(x) + x)
+
+
+class DataDependent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(1, 1)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.a(x)
+        return x
+
+
+def padded_conv_model():
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(1, 2, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(x.transpose(1, 2)).transpose(1, 2)
+    return Model()
+
+
+def wrong_pad_model():
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(1, 2, 3, dilation=2)
+
+        def forward(self, x):
+            return self.conv(F.pad(x.transpose(1, 2), (2, 0))).transpose(1, 2)
+    return Model()
+
+
+class Wrapper(nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+ERROR_CASES = {
+    "dropout": (WithDropout(), r"unsupported operation torch\.nn\.Dropout at layer 'drop'"),
+    "sin": (WithSin(), r"unsupported operation torch\.sin at fx node 'sin' \(test_export_torch\.py:\d+: "
+                       r"return torch\.sin\(self\.dense\(x\)\)\)"),
+    "gelu": (nn.Sequential(nn.Linear(1, 2), nn.GELU()), r"unsupported operation torch\.nn\.GELU at layer '1'"),
+    "nested": (Wrapper(nn.Sequential(nn.Linear(1, 2), nn.Hardtanh())),
+               r"unsupported operation torch\.nn\.Hardtanh at layer 'inner\.1'"),
+    "conv_padding": (padded_conv_model(), r"layer 'conv'.*padding=\(1,\).*padding=0"),
+    "conv_same": (nn.Sequential(nn.Conv1d(1, 1, 3, padding="same")), r"padding='same'"),
+    "conv_stride": (Wrapper(nn.Conv1d(1, 1, 3, stride=2)), r"stride"),
+    "conv_layout": (ConvWithoutTranspose(), r"layer 'conv'.*Conv1d is applied to \(batch, time, channels\) "
+                                            r"but needs \(batch, channels, time\)"),
+    "wrong_pad": (wrong_pad_model(), r"pads the time axis by 2.*needs exactly.*= 4"),
+    "batch_first": (Wrapper(nn.LSTM(1, 2)), r"batch_first=False"),
+    "branch": (Branching(), r"branches"),
+    "returns_state": (ReturnsState(), r"model output gets the whole \(output, hidden\) tuple of layer 'gru'"),
+    "returns_two": (ReturnsTwo(), r"the model returns 2 values"),
+    "skip_not_last": (SkipInTheMiddle(), r"residual add of the model input.*last operation"),
+    "data_dependent": (DataDependent(), r"cannot trace DataDependent\.forward with torch\.fx"),
+    "tuple_into_layer": (nn.Sequential(nn.LSTM(1, 4, batch_first=True), nn.Linear(4, 1)),
+                         r"layer '1'.*whole \(output, hidden\) tuple of layer '0'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_unsupported_models_are_refused_with_the_place(tmp_path, case):
+    module, message = ERROR_CASES[case]
+    with pytest.raises(ExportError, match=message):
+        rtn_export.export_torch(module, tmp_path / "model.json")
+    assert not (tmp_path / "model.json").exists()
+
+
+def test_bidirectional_is_refused(tmp_path):
+    model = Wrapper(nn.GRU(1, 2, batch_first=True, bidirectional=True))
+    with pytest.raises(ExportError, match=r"layer 'inner'.*bidirectional"):
+        rtn_export.export_torch(model, tmp_path / "model.json")
+
+
+def test_torchscript_errors_name_the_layer(tmp_path):
+    model = torch.jit.script(WithDropout())
+    with pytest.raises(ExportError, match=r"unsupported operation torch\.nn\.Dropout at layer 'drop'"):
+        rtn_export.export_torch(model, tmp_path / "model.json")
+    model = torch.jit.script(WithSin())
+    with pytest.raises(ExportError, match=r"unsupported operation aten::sin at .*test_export_torch\.py"):
+        rtn_export.export_torch(model, tmp_path / "model.json")

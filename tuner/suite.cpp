@@ -1,0 +1,253 @@
+#include "suite.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "rtn/error.hpp"
+#include "rtn/model_file.hpp"
+
+namespace rtn::tune {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// A layer parameter in a suite: the name the model format uses, and its default (none: required).
+struct Parameter {
+  const char* name;
+  std::optional<double> fallback;
+};
+
+// The parameters of each layer type, named as in rtn's model format (docs/model-format.md).
+std::vector<Parameter> parameters_of(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::dense:
+      return {{"in_features", {}}, {"out_features", {}}, {"bias", 1}};
+    case LayerKind::conv1d:
+      return {{"in_channels", {}}, {"out_channels", {}}, {"kernel_size", {}},
+              {"dilation", 1},     {"groups", 1},        {"bias", 1}};
+    case LayerKind::gru:
+    case LayerKind::lstm:
+      return {{"input_size", {}}, {"hidden_size", {}}, {"num_layers", 1}, {"bias", 1}};
+    case LayerKind::batchnorm1d:
+      return {{"num_features", {}}, {"eps", 1e-5}};
+    case LayerKind::elu:
+      return {{"channels", {}}, {"alpha", 1.0}};
+    case LayerKind::prelu:
+      return {{"channels", {}}, {"num_parameters", 1}};
+    case LayerKind::leaky_relu:
+      return {{"channels", {}}, {"negative_slope", 0.01}};
+    case LayerKind::tanh:
+    case LayerKind::relu:
+    case LayerKind::sigmoid:
+    case LayerKind::softmax:
+      return {{"channels", {}}};
+    default:
+      return {};
+  }
+}
+
+LayerSpec make_spec(LayerKind kind, const std::map<std::string, double>& v) {
+  const auto i = [&](const char* name) { return static_cast<int>(v.at(name)); };
+  const auto f = [&](const char* name) { return static_cast<float>(v.at(name)); };
+  switch (kind) {
+    case LayerKind::dense:
+      return LayerSpec::dense(i("in_features"), i("out_features"), i("bias") != 0);
+    case LayerKind::conv1d:
+      return LayerSpec::conv1d(i("in_channels"), i("out_channels"), i("kernel_size"), i("dilation"),
+                               i("groups"), i("bias") != 0);
+    case LayerKind::gru:
+      return LayerSpec::gru(i("input_size"), i("hidden_size"), i("num_layers"), i("bias") != 0);
+    case LayerKind::lstm:
+      return LayerSpec::lstm(i("input_size"), i("hidden_size"), i("num_layers"), i("bias") != 0);
+    case LayerKind::batchnorm1d:
+      return LayerSpec::batchnorm1d(i("num_features"), f("eps"));
+    case LayerKind::elu:
+      return LayerSpec::elu(i("channels"), f("alpha"));
+    case LayerKind::prelu:
+      return LayerSpec::prelu(i("channels"), i("num_parameters"));
+    case LayerKind::leaky_relu:
+      return LayerSpec::leaky_relu(i("channels"), f("negative_slope"));
+    default:
+      return LayerSpec::activation(kind, i("channels"));
+  }
+}
+
+std::string read_text(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw Error("cannot read '" + path + "': it is a directory");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error("cannot open '" + path + "'");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+void add_shape(Suite& suite, const LayerSpec& spec) {
+  for (const LayerSpec& known : suite.shapes) {
+    if (known == spec) return;
+  }
+  suite.shapes.push_back(spec);
+}
+
+class SuiteReader {
+ public:
+  SuiteReader(Suite& suite, std::string path) : suite_(suite), path_(std::move(path)) {}
+
+  void read(const Json& root) {
+    if (!root.is_object()) fail("", "expected an object");
+    for (const auto& item : root.items()) {
+      static const char* known[] = {"format", "version", "description", "blocks", "models", "layers"};
+      bool found = false;
+      for (const char* key : known) found = found || item.key() == key;
+      if (!found)
+        fail(item.key(), "unknown key (known: format, version, description, blocks, models, layers)");
+    }
+    if (!root.contains("format") || root["format"] != "rtn-suite") fail("format", "expected \"rtn-suite\"");
+    if (!root.contains("version") || root["version"] != 1) fail("version", "expected 1");
+    if (root.contains("blocks")) {
+      const Json& blocks = root["blocks"];
+      if (!blocks.is_array() || blocks.empty()) fail("blocks", "expected a non-empty array of block sizes");
+      for (std::size_t b = 0; b < blocks.size(); ++b) {
+        if (!blocks[b].is_number_integer() || blocks[b].get<long long>() < 1 ||
+            blocks[b].get<long long>() > 65536) {
+          fail("blocks[" + std::to_string(b) + "]", "expected an integer in 1...65536");
+        }
+        suite_.blocks.push_back(blocks[b].get<int>());
+      }
+    }
+    if (root.contains("models")) {
+      const Json& models = root["models"];
+      if (!models.is_array()) fail("models", "expected an array of model file paths");
+      const std::filesystem::path base = std::filesystem::path(path_).parent_path();
+      for (std::size_t m = 0; m < models.size(); ++m) {
+        if (!models[m].is_string()) fail("models[" + std::to_string(m) + "]", "expected a path");
+        // Relative to the suite file, so a suite travels with its models.
+        std::filesystem::path model = models[m].get<std::string>();
+        if (model.is_relative()) model = base / model;
+        add_model(suite_, model.lexically_normal().string());
+      }
+    }
+    if (root.contains("layers")) {
+      const Json& layers = root["layers"];
+      if (!layers.is_array()) fail("layers", "expected an array of layers");
+      for (std::size_t l = 0; l < layers.size(); ++l)
+        read_layer(layers[l], "layers[" + std::to_string(l) + "]");
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& where, const std::string& what) const {
+    throw Error(path_ + ": " + (where.empty() ? "" : where + ": ") + what);
+  }
+
+  void read_layer(const Json& layer, const std::string& where) {
+    if (!layer.is_object()) fail(where, "expected an object");
+    if (!layer.contains("type") || !layer["type"].is_string()) fail(where + ".type", "expected a layer type");
+    const std::string type = layer["type"].get<std::string>();
+    const std::optional<LayerKind> kind = parse_layer_kind(type);
+    if (!kind) fail(where + ".type", "unknown layer type '" + type + "'");
+    const std::vector<Parameter> parameters = parameters_of(*kind);
+    if (parameters.empty()) {
+      fail(where + ".type", "suites cannot describe " + type + " layers yet; tune a model file that has one");
+    }
+    std::string known;
+    for (const Parameter& parameter : parameters)
+      known += (known.empty() ? "" : ", ") + std::string(parameter.name);
+
+    // Each parameter: its values (a list is an axis of the grid), or the name of another parameter it equals.
+    std::vector<std::pair<std::string, std::vector<double>>> axes;
+    std::map<std::string, std::string> tied;
+    for (const auto& [key, value] : layer.items()) {
+      if (key == "type" || key == "comment") continue;
+      bool is_parameter = false;
+      for (const Parameter& parameter : parameters) is_parameter = is_parameter || key == parameter.name;
+      if (!is_parameter) fail(where + "." + key, "unknown parameter of " + type + " (known: " + known + ")");
+      if (value.is_string()) {
+        tied[key] = value.get<std::string>();
+        continue;
+      }
+      std::vector<double> values;
+      const Json list = value.is_array() ? value : Json::array({value});
+      if (list.empty()) fail(where + "." + key, "an empty list");
+      for (const Json& item : list) {
+        if (item.is_boolean()) {
+          values.push_back(item.get<bool>() ? 1 : 0);
+        } else if (item.is_number() && std::isfinite(item.get<double>())) {
+          values.push_back(item.get<double>());
+        } else {
+          fail(where + "." + key,
+               "expected a number, true/false, a list of them, or another parameter's name");
+        }
+      }
+      axes.emplace_back(key, values);
+    }
+    for (const auto& [key, other] : tied) {
+      bool found = false;
+      for (const auto& axis : axes) found = found || axis.first == other;
+      if (!found) fail(where + "." + key, "'" + other + "' is not a numeric parameter of this layer");
+    }
+
+    // Every combination of the axes.
+    std::vector<std::size_t> index(axes.size(), 0);
+    for (;;) {
+      std::map<std::string, double> values;
+      for (const Parameter& parameter : parameters) {
+        if (parameter.fallback) values[parameter.name] = *parameter.fallback;
+      }
+      for (std::size_t a = 0; a < axes.size(); ++a) values[axes[a].first] = axes[a].second[index[a]];
+      for (const auto& [key, other] : tied) values[key] = values[other];
+      for (const Parameter& parameter : parameters) {
+        if (!values.count(parameter.name)) fail(where + "." + parameter.name, "missing");
+      }
+      const LayerSpec spec = make_spec(*kind, values);
+      if (const std::string problem = spec.validate(); !problem.empty())
+        fail(where, spec.to_string() + ": " + problem);
+      add_shape(suite_, spec);
+
+      std::size_t a = 0;
+      while (a < axes.size() && ++index[a] == axes[a].second.size()) index[a++] = 0;
+      if (a == axes.size()) break;
+    }
+  }
+
+  Suite& suite_;
+  std::string path_;
+};
+
+}  // namespace
+
+bool is_suite_file(const std::string& path) {
+  try {
+    const Json root = Json::parse(read_text(path), nullptr, false);
+    return root.is_object() && root.contains("format") && root["format"] == "rtn-suite";
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void add_suite(Suite& suite, const std::string& path) {
+  const std::string text = read_text(path);
+  Json root;
+  try {
+    root = Json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    throw Error(path + ": not valid JSON: " + error.what());
+  }
+  SuiteReader(suite, path).read(root);
+  suite.sources.push_back(path);
+}
+
+void add_model(Suite& suite, const std::string& path) {
+  const ModelDefinition definition = load_model_file(path);
+  for (const LayerDefinition& layer : definition.layers) add_shape(suite, layer.spec);
+  suite.sources.push_back(path);
+}
+
+}  // namespace rtn::tune
