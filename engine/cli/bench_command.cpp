@@ -18,10 +18,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
-
-#ifdef RTN_CLI_WITH_TORCH
-#include "reference/torch_streaming.hpp"
-#endif
+#include "torch_plugin.hpp"
 
 namespace rtn::cli {
 namespace {
@@ -66,9 +63,7 @@ std::string bench_help() {
 struct Configuration {
   std::string name;  // "tuned", a backend name, "libtorch"
   std::optional<Model> model;
-#ifdef RTN_CLI_WITH_TORCH
-  std::unique_ptr<testing::TorchStreamingModel> torch;
-#endif
+  std::unique_ptr<TorchModel> torch;
   std::vector<std::string> layers;    // the backend of each layer
   std::vector<double> ns_per_sample;  // one per round
   std::vector<double> block_ns;       // every timed block
@@ -76,22 +71,18 @@ struct Configuration {
   long blocks_per_chunk = 1;
 
   void process(const float* in, float* out, int frames) {
-#ifdef RTN_CLI_WITH_TORCH
     if (torch) {
       torch->process(in, out, frames);
-      return;
+    } else {
+      model->process(in, out, frames);
     }
-#endif
-    model->process(in, out, frames);
   }
   void reset() {
-#ifdef RTN_CLI_WITH_TORCH
     if (torch) {
       torch->reset();
-      return;
+    } else {
+      model->reset();
     }
-#endif
-    model->reset();
   }
 };
 
@@ -207,19 +198,20 @@ int run_bench(const std::vector<std::string>& arguments) {
     }
   }
   if (wants("libtorch")) {
-#ifdef RTN_CLI_WITH_TORCH
-    testing::use_one_torch_thread();
-    try {
-      Configuration torch;
-      torch.name = "libtorch";
-      torch.torch = std::make_unique<testing::TorchStreamingModel>(definition);
-      configurations.push_back(std::move(torch));
-    } catch (const std::logic_error& error) {
-      skipped.push_back(std::string("libtorch: ") + error.what());
+    std::string why_not;
+    if (const RtnTorchPluginApi* api = load_torch_plugin(why_not)) {
+      api->use_one_thread();
+      try {
+        Configuration torch;
+        torch.name = "libtorch";
+        torch.torch = make_torch_model(*api, definition);
+        configurations.push_back(std::move(torch));
+      } catch (const Error& error) {
+        skipped.push_back(std::string("libtorch: ") + error.what());
+      }
+    } else {
+      skipped.push_back("libtorch: " + why_not);
     }
-#else
-    skipped.emplace_back("libtorch: this rtn was built without libtorch (RTN_CLI_WITH_TORCH)");
-#endif
   }
   if (configurations.empty()) throw UsageError("nothing to measure");
 
