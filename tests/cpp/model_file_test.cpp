@@ -21,6 +21,7 @@
 
 namespace {
 
+using ::testing::Not;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -487,6 +488,10 @@ TEST(ModelFileErrors, LayerType) {
               StartsWith("model.json: layers[0].type: missing (expected one of: dense, conv1d"));
   EXPECT_EQ(error_of(model_json(1, 1, {"{\"type\": 7}"})),
             "model.json: layers[0].type: expected a string naming the layer type, got 7");
+  EXPECT_EQ(error_of(model_json(1, 1, {"{\"type\": \"wavenet\"}"})),
+            "model.json: layers[0].type: a wavenet cannot be described in rtn JSON v1; load the Neural Amp "
+            "Modeler .nam file itself");
+  EXPECT_THAT(unknown, Not(HasSubstr("wavenet")));
 }
 
 TEST(ModelFileErrors, UnknownAndDuplicateKeys) {

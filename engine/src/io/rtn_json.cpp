@@ -53,11 +53,16 @@ std::vector<std::string> layer_parameter_keys(LayerKind kind) {
   }
 }
 
-std::string known_layer_types() {
+// The kinds a v1 file can describe: a WaveNet's architecture comes only from a .nam file.
+std::vector<std::string> layer_type_names() {
   std::vector<std::string> names;
-  for (LayerKind kind : all_layer_kinds()) names.emplace_back(layer_kind_name(kind));
-  return join(names);
+  for (LayerKind kind : all_layer_kinds()) {
+    if (kind != LayerKind::wavenet) names.emplace_back(layer_kind_name(kind));
+  }
+  return names;
 }
+
+std::string known_layer_types() { return join(layer_type_names()); }
 
 // "layers[1] (lstm)"
 std::string layer_name(std::size_t index, LayerKind kind) {
@@ -226,11 +231,12 @@ class ModelReader {
       fail(path + ".type", "expected a string naming the layer type, got " + describe(*type));
     }
     const std::optional<LayerKind> kind = parse_layer_kind(type->get_ref<const std::string&>());
+    if (kind == LayerKind::wavenet) {
+      fail(path + ".type", "a wavenet cannot be described in rtn JSON v1; load the Neural Amp Modeler .nam file itself");
+    }
     if (!kind) {
-      std::vector<std::string> names;
-      for (LayerKind known : all_layer_kinds()) names.emplace_back(layer_kind_name(known));
       fail(path + ".type", "unknown layer type " + describe(*type) +
-                               suggestion(type->get_ref<const std::string&>(), names) +
+                               suggestion(type->get_ref<const std::string&>(), layer_type_names()) +
                                " (known: " + known_layer_types() + ")");
     }
 

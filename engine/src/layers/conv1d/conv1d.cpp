@@ -111,20 +111,21 @@ const float* Conv1dHistory::push(const float* in, int in_stride, int frames) noe
   const std::ptrdiff_t slot = slot_size_;
   const std::ptrdiff_t block_in_slot = static_cast<std::ptrdiff_t>(taps_) * block_columns_;
   float* const slots = slots_.data();
-  for (int f = 0; f < frames; ++f) {
-    const float* frame = in + static_cast<std::ptrdiff_t>(f) * in_stride;
-    // Frame t is tap j of the output frame t + (taps-1-j)*dilation: at most the history ahead, so it
-    // wraps at most once.
-    for (int j = 0; j < taps_; ++j) {
-      int target = position_ + f + (taps_ - 1 - j) * dilation_;
-      if (target >= capacity_) target -= capacity_;
+  // Tap by tap: frame t is tap j of the output frame t + (taps-1-j)*dilation, so a tap's frames go to
+  // consecutive slots, written in order (at most the history ahead: the ring wraps at most once).
+  for (int j = 0; j < taps_; ++j) {
+    int target = position_ + (taps_ - 1 - j) * dilation_;
+    if (target >= capacity_) target -= capacity_;
+    for (int f = 0; f < frames; ++f) {
+      const float* frame = in + static_cast<std::ptrdiff_t>(f) * in_stride;
       float* destination = slots + target * slot + static_cast<std::ptrdiff_t>(j) * block_columns_;
       for (int b = 0; b < blocks_; ++b) {
         const float* source = frame + static_cast<std::ptrdiff_t>(b) * block_columns_;
-        float* target = destination + b * block_in_slot;
+        float* copy = destination + b * block_in_slot;
         // A plain loop: these copies are a few floats each, too short to pay for a call to memmove.
-        for (int i = 0; i < block_columns_; ++i) target[i] = source[i];
+        for (int i = 0; i < block_columns_; ++i) copy[i] = source[i];
       }
+      if (++target == capacity_) target = 0;
     }
   }
   const float* first = slots + position_ * slot;
