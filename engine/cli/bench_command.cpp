@@ -18,6 +18,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "timing.hpp"  // tuner/: the sink and quantiles rtn-tune uses
 #include "torch_plugin.hpp"
 
 namespace rtn::cli {
@@ -25,16 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::ordered_json;
-
-// Makes the compiler assume `pointer`'s memory is read, so that the work producing it cannot be removed.
-inline void sink(const void* pointer) {
-#if defined(__GNUC__) || defined(__clang__)
-  asm volatile("" : : "r"(pointer) : "memory");
-#else
-  static const void* volatile escape;
-  escape = pointer;
-#endif
-}
 
 // Configurations take turns this often, in short chunks, so that bursts of load from elsewhere on the machine
 // hit them all alike.
@@ -86,14 +77,6 @@ struct Configuration {
   }
 };
 
-double percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const double position = q * static_cast<double>(values.size() - 1);
-  const std::size_t below = static_cast<std::size_t>(std::floor(position));
-  const std::size_t above = std::min(below + 1, values.size() - 1);
-  return values[below] + (position - static_cast<double>(below)) * (values[above] - values[below]);
-}
 
 std::string fixed(double value, int decimals) {
   char text[64];
@@ -253,7 +236,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       } else {
         configuration.process(in, output.data(), block);
       }
-      sink(output.data());
+      tune::sink(output.data());
       position = (position + 1) % blocks_in_signal;
     }
   };
@@ -289,7 +272,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   }
   double tuned_ns = 0;
   for (const Configuration& configuration : configurations) {
-    if (configuration.name == "tuned") tuned_ns = percentile(configuration.ns_per_sample, 0.5);
+    if (configuration.name == "tuned") tuned_ns = tune::quantile(configuration.ns_per_sample, 0.5);
   }
 
   Json root;
@@ -320,16 +303,16 @@ int run_bench(const std::vector<std::string>& arguments) {
                {"vs tuned", true},
                {"layers", false}});
   for (const Configuration& configuration : configurations) {
-    const double median = percentile(configuration.ns_per_sample, 0.5);
-    const double spread = median > 0 ? (percentile(configuration.ns_per_sample, 0.75) -
-                                        percentile(configuration.ns_per_sample, 0.25)) /
+    const double median = tune::quantile(configuration.ns_per_sample, 0.5);
+    const double spread = median > 0 ? (tune::quantile(configuration.ns_per_sample, 0.75) -
+                                        tune::quantile(configuration.ns_per_sample, 0.25)) /
                                            median
                                      : 0;
     const double realtime = median > 0 ? 1e9 / (median * definition.sample_rate) : 0;
-    const double p50 = percentile(configuration.block_ns, 0.5),
-                 p99 = percentile(configuration.block_ns, 0.99);
-    const double p999 = percentile(configuration.block_ns, 0.999),
-                 worst = percentile(configuration.block_ns, 1.0);
+    const double p50 = tune::quantile(configuration.block_ns, 0.5),
+                 p99 = tune::quantile(configuration.block_ns, 0.99);
+    const double p999 = tune::quantile(configuration.block_ns, 0.999),
+                 worst = tune::quantile(configuration.block_ns, 1.0);
     Json entry;
     entry["realtime_factor"] = realtime;
     entry["ns_per_sample"] = median;
