@@ -357,4 +357,16 @@ Tensor read_weight_tensor(const Json& value, const std::string& path, const std:
   return tensor;
 }
 
+const Json& read_layers_array(const Json& root, const std::string& prefix) {
+  const auto fail = [&](const std::string& what) { throw Error(prefix + "layers: " + what); };
+  const auto layers = root.find("layers");
+  if (layers == root.end()) fail("missing (expected an array of layers)");
+  if (!layers->is_array()) fail("expected an array of layers, got " + describe(*layers));
+  if (layers->empty()) fail("a model needs at least one layer, got an empty array");
+  if (layers->size() > kMaxLayers) {
+    fail("a model may have at most " + std::to_string(kMaxLayers) + " layers, got " + std::to_string(layers->size()));
+  }
+  return *layers;
+}
+
 }  // namespace rtn::io

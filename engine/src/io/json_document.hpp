@@ -51,4 +51,8 @@ std::string suggestion(const std::string& unknown, const std::vector<std::string
 // value that is not a number or not a finite float, too deep nesting, or more than kMaxTotalWeights values.
 Tensor read_weight_tensor(const Json& value, const std::string& path, const std::string& prefix);
 
+// The document's "layers": a non-empty array of at most kMaxLayers entries. Throws rtn::Error
+// "<prefix>layers: ..." otherwise.
+const Json& read_layers_array(const Json& root, const std::string& prefix);
+
 }  // namespace rtn::io

@@ -92,14 +92,7 @@ class ModelReader {
       fail("metadata", "expected an object (free-form, ignored by rtn), got " + describe(*metadata));
     }
 
-    const auto layers = root.find("layers");
-    if (layers == root.end()) fail("layers", "missing (expected an array of layers)");
-    if (!layers->is_array()) fail("layers", "expected an array of layers, got " + describe(*layers));
-    if (layers->empty()) fail("layers", "a model needs at least one layer, got an empty array");
-    if (layers->size() > kMaxLayers) {
-      fail("layers", "a model may have at most " + std::to_string(kMaxLayers) + " layers, got " +
-                         std::to_string(layers->size()));
-    }
+    const Json* layers = &read_layers_array(root, source_ + ": ");
 
     int channels = model.input_channels;
     for (std::size_t index = 0; index < layers->size(); ++index) {

@@ -69,14 +69,7 @@ class KerasReader {
     ModelDefinition model;
     model.input_channels = read_input_channels(root);
 
-    const auto layers = root.find("layers");
-    if (layers == root.end()) fail("layers", "missing (expected an array of layers)");
-    if (!layers->is_array()) fail("layers", "expected an array of layers, got " + describe(*layers));
-    if (layers->empty()) fail("layers", "a model needs at least one layer, got an empty array");
-    if (layers->size() > kMaxLayers) {
-      fail("layers", "a model may have at most " + std::to_string(kMaxLayers) + " layers, got " +
-                         std::to_string(layers->size()));
-    }
+    const Json* layers = &read_layers_array(root, prefix_);
     int channels = model.input_channels;
     for (std::size_t index = 0; index < layers->size(); ++index) {
       read_layer((*layers)[index], element_path("layers", index), channels, model.layers);
