@@ -95,13 +95,15 @@ class KerasChain:
             self.add(mapped[0], dict(mapped[1]), {}, layer)
 
     # Layers ----------------------------------------------------------------------------------------
+    _INFERENCE_IDENTITIES = ("Dropout", "SpatialDropout1D", "AlphaDropout", "GaussianDropout", "GaussianNoise")
+
     def layer(self, layer) -> None:
         name = _class(layer)
         handler = getattr(self, f"_{name}", None)
+        if name in self._INFERENCE_IDENTITIES:
+            return  # dropout and noise layers do nothing at inference
         if handler is None:
-            hint = (" (dropout does nothing at inference: remove it to export)"
-                    if "Dropout" in name or "Noise" in name else "")
-            raise ExportError(f"unsupported operation keras.layers.{name} at layer '{layer.name}'{hint}")
+            raise ExportError(f"unsupported operation keras.layers.{name} at layer '{layer.name}'")
         handler(layer, layer.get_config())
 
     def _InputLayer(self, layer, config):

@@ -162,7 +162,7 @@ class TorchChainBuilder:
         for cls, handler in _MODULE_HANDLERS:
             if isinstance(module, cls):
                 return handler(self, module, where, what, args, kwargs)
-        raise ExportError(f"unsupported operation {what} at {where}{_hint(module)}")
+        raise ExportError(f"unsupported operation {what} at {where}")
 
     # Functions (torch.tanh, F.relu, Tensor.transpose, operator.add...), by canonical name ----------
     def call_function(self, name: str, where: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Any:
@@ -187,12 +187,6 @@ class TorchChainBuilder:
         if stream.is_input:
             flipped.version = stream.version
         return flipped
-
-
-def _hint(module: nn.Module) -> str:
-    if isinstance(module, nn.Dropout):
-        return " (dropout does nothing at inference: remove it or replace it with nn.Identity() to export)"
-    return ""
 
 
 def _arg(args: Sequence[Any], kwargs: Dict[str, Any], index: int, name: str, default: Any) -> Any:
@@ -389,6 +383,8 @@ _MODULE_HANDLERS: List[Tuple[type, Callable]] = [
     (nn.Softmax, _softmax),
     (nn.PReLU, _prelu),
     (nn.Identity, _identity),
+    # Dropout (any flavour) does nothing at inference: exported as nothing.
+    (nn.modules.dropout._DropoutNd, _identity),
     (nn.ConstantPad1d, _constant_pad),
 ]
 

@@ -29,8 +29,10 @@ _ATEN = {
 _CALL_FUNCTION = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "elu": "elu",
                   "leaky_relu": "leaky_relu", "softmax": "softmax", "pad": "pad", "_pad": "pad"}
 
+# Dropout does nothing at inference: it is exported as an Identity, i.e. left out.
+_DROPOUTS = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 _SUPPORTED_LEAVES = ("Linear", "Conv1d", "LSTM", "GRU", "BatchNorm1d", "Tanh", "ReLU", "Sigmoid", "ELU",
-                     "LeakyReLU", "Softmax", "PReLU", "Identity", "ConstantPad1d")
+                     "LeakyReLU", "Softmax", "PReLU", "Identity", "ConstantPad1d") + _DROPOUTS
 
 
 def _type_name(value: torch._C.Value) -> str:
@@ -157,6 +159,8 @@ def _eager_leaf(module: torch.jit.ScriptModule, where: str) -> nn.Module:
         eager = nn.BatchNorm1d(features, eps=eps, affine="weight" in state)
     elif kind in ("Tanh", "ReLU", "Sigmoid", "Identity"):
         eager = getattr(nn, kind)()
+    elif kind in _DROPOUTS:
+        eager = nn.Identity()
     elif kind == "ELU":
         eager = nn.ELU(alpha=_attribute(module, "alpha", ("aten::elu", "aten::elu_"), 1, where))
     elif kind == "LeakyReLU":

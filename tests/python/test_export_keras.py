@@ -79,6 +79,13 @@ def test_skip_lstm_amp_model(tmp_path, rtn_process, signal):
     assert [layer["type"] for layer in document["layers"]] == ["lstm", "dense"]
 
 
+def test_dropout_and_noise_are_left_out(tmp_path, rtn_process, signal):
+    model = randomise(sequential(1, layers.Dense(8), layers.Dropout(0.3), layers.GaussianNoise(0.1),
+                                 layers.Activation("tanh"), layers.Dense(1)), 21)
+    document = export_and_compare(model, signal(1000), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == ["dense", "tanh", "dense"]
+
+
 def test_lstm(tmp_path, rtn_process, signal):
     model = randomise(sequential(1, layers.LSTM(16, return_sequences=True), layers.Dense(1)), 2)
     export_and_compare(model, signal(2400), tmp_path, rtn_process)
@@ -218,8 +225,6 @@ ERROR_CASES = {
                      r"layer 'old_lstm' \(LSTM\): recurrent_activation='hard_sigmoid'"),
     "return_sequences": (lambda: sequential(1, layers.GRU(4, name="gru")),
                          r"layer 'gru' \(GRU\): return_sequences=False"),
-    "dropout": (lambda: sequential(1, layers.Dense(4), layers.Dropout(0.1, name="drop")),
-                r"unsupported operation keras\.layers\.Dropout at layer 'drop'"),
     "layer_norm": (lambda: sequential(1, layers.Dense(4), layers.LayerNormalization(name="norm")),
                    r"unsupported operation keras\.layers\.LayerNormalization at layer 'norm'"),
     "same_padding": (lambda: sequential(1, layers.Conv1D(2, 3, padding="same", name="conv")),

@@ -136,6 +136,16 @@ def test_skip_lstm_amp_model(tmp_path, rtn_process, signal):
     assert [layer["type"] for layer in document["layers"]] == ["lstm", "dense"]
 
 
+@pytest.mark.parametrize("how", ["module", "script"])
+def test_dropout_is_left_out(tmp_path, rtn_process, signal, how):
+    torch.manual_seed(9)
+    model = nn.Sequential(nn.Linear(1, 8), nn.Dropout(0.3), nn.Tanh(), nn.Linear(8, 1)).eval()
+    if how == "script":
+        model = torch.jit.script(model)
+    document = export_and_compare(model, signal(1000), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == ["dense", "tanh", "dense"]
+
+
 def test_lstm(tmp_path, rtn_process, signal):
     torch.manual_seed(2)
     export_and_compare(Recurrent(nn.LSTM, 1, 16, 1), signal(2400), tmp_path, rtn_process)
@@ -270,12 +280,12 @@ def test_torchscript_functional_activations(tmp_path, rtn_process, signal, how):
 
 
 def test_command_line_reports_errors(tmp_path):
-    model = torch.jit.script(nn.Sequential(nn.Linear(1, 4), nn.Dropout(0.1), nn.Linear(4, 1)))
+    model = torch.jit.script(nn.Sequential(nn.Linear(1, 4), nn.Softplus(), nn.Linear(4, 1)))
     model.save(str(tmp_path / "bad.pt"))
     completed = subprocess.run([sys.executable, "-m", "rtn_export", str(tmp_path / "bad.pt"),
                                 str(tmp_path / "bad.json")], capture_output=True, text=True, cwd=ROOT / "scripts")
     assert completed.returncode == 1
-    assert "unsupported operation torch.nn.Dropout at layer '1'" in completed.stderr
+    assert "unsupported operation torch.nn.Softplus at layer '1'" in completed.stderr
     assert not (tmp_path / "bad.json").exists()
 
 
@@ -291,14 +301,14 @@ def test_written_file_is_rtn_json_v1(tmp_path):
 
 # --- What cannot be exported -------------------------------------------------------------------------
 
-class WithDropout(nn.Module):
+class WithSoftplus(nn.Module):
     def __init__(self):
         super().__init__()
         self.dense = nn.Linear(1, 4)
-        self.drop = nn.Dropout(0.2)
+        self.act = nn.Softplus()
 
     def forward(self, x):
-        return self.drop(self.dense(x))
+        return self.act(self.dense(x))
 
 
 class WithSin(nn.Module):
@@ -400,7 +410,7 @@ class Wrapper(nn.Module):
 
 
 ERROR_CASES = {
-    "dropout": (WithDropout(), r"unsupported operation torch\.nn\.Dropout at layer 'drop'"),
+    "softplus": (WithSoftplus(), r"unsupported operation torch\.nn\.Softplus at layer 'act'"),
     "sin": (WithSin(), r"unsupported operation torch\.sin at fx node 'sin' \(test_export_torch\.py:\d+: "
                        r"return torch\.sin\(self\.dense\(x\)\)\)"),
     "gelu": (nn.Sequential(nn.Linear(1, 2), nn.GELU()), r"unsupported operation torch\.nn\.GELU at layer '1'"),
@@ -438,8 +448,8 @@ def test_bidirectional_is_refused(tmp_path):
 
 
 def test_torchscript_errors_name_the_layer(tmp_path):
-    model = torch.jit.script(WithDropout())
-    with pytest.raises(ExportError, match=r"unsupported operation torch\.nn\.Dropout at layer 'drop'"):
+    model = torch.jit.script(WithSoftplus())
+    with pytest.raises(ExportError, match=r"unsupported operation torch\.nn\.Softplus at layer 'act'"):
         rtn_export.export_torch(model, tmp_path / "model.json")
     model = torch.jit.script(WithSin())
     with pytest.raises(ExportError, match=r"unsupported operation aten::sin at .*test_export_torch\.py"):
