@@ -23,6 +23,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "support/test_data.hpp"
 
 #ifndef RTN_TEST_DATA_DIR
 #error "RTN_TEST_DATA_DIR must name tests/data (tests/CMakeLists.txt defines it)"
@@ -63,15 +64,7 @@ Reference read_reference(const std::string& path) {
   return reference;
 }
 
-double max_abs_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  if (actual.size() != expected.size()) return INFINITY;
-  double worst = 0.0;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    const double difference = std::fabs(static_cast<double>(actual[i]) - expected[i]);
-    if (!(difference <= worst)) worst = difference;
-  }
-  return worst;
-}
+using rtn::testing::max_abs_error;  // support/test_data.hpp
 
 // Recurrent models over 1000 steps: rtn's stated bound against PyTorch in float32.
 constexpr double kTolerance = 1e-4;

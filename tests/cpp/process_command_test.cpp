@@ -18,6 +18,7 @@
 
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "support/test_data.hpp"
 
 #ifndef RTN_CLI_PATH
 #error "RTN_CLI_PATH must name the rtn program (tests/CMakeLists.txt defines it)"
@@ -132,15 +133,7 @@ std::vector<float> library_output(const std::string& model_path, const std::vect
   return output;
 }
 
-double max_abs_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  if (actual.size() != expected.size()) return INFINITY;
-  double worst = 0.0;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    const double difference = std::fabs(static_cast<double>(actual[i]) - expected[i]);
-    if (!(difference <= worst)) worst = difference;
-  }
-  return worst;
-}
+using rtn::testing::max_abs_error;  // support/test_data.hpp
 
 TEST(ProcessCommand, RendersWhatTheLibraryComputes) {
   const std::string in = temp_path("mono-in.wav"), out = temp_path("mono-out.wav");
