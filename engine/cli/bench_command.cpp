@@ -133,12 +133,8 @@ int run_bench(const std::vector<std::string>& arguments) {
       json = true;
     } else if (!options_ended && parse_profile_option(arguments, i, profile_options)) {
       continue;
-    } else if (!options_ended && argument.size() > 1 && argument[0] == '-') {
-      throw UsageError("unknown option '" + argument + "'");
-    } else if (model_path.empty()) {
-      model_path = argument;
     } else {
-      throw UsageError("more than one model file given ('" + model_path + "', '" + argument + "')");
+      take_model_path(argument, options_ended, model_path);
     }
   }
   if (model_path.empty()) throw UsageError("no model file given");

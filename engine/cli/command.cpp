@@ -40,6 +40,16 @@ Backend parse_backend_option(const std::string& name) {
   return *backend;
 }
 
+void take_model_path(const std::string& argument, bool options_ended, std::string& model_path) {
+  if (!options_ended && argument.size() > 1 && argument[0] == '-') {
+    throw UsageError("unknown option '" + argument + "'");
+  }
+  if (!model_path.empty()) {
+    throw UsageError("more than one model file given ('" + model_path + "', '" + argument + "')");
+  }
+  model_path = argument;
+}
+
 void Table::print(std::ostream& out) const {
   std::vector<std::size_t> widths;
   for (const Column& column : columns_) widths.push_back(column.title.size());

@@ -39,6 +39,10 @@ std::string format_number(double value);
 // not compiled in.
 Backend parse_backend_option(const std::string& name);
 
+// A command-line word that is neither a known option nor its value: the model file, once. UsageError for an
+// unknown option (a word starting with '-' before "--") or a second model file.
+void take_model_path(const std::string& argument, bool options_ended, std::string& model_path);
+
 // A plain text table: columns sized to their content, numbers right-aligned.
 class Table {
  public:
