@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "aligned_buffer.hpp"
 #include "rtn/denormals.hpp"
@@ -17,6 +19,23 @@ constexpr int kDefaultMaxBlock = 4096;
 
 std::string layer_place(std::size_t index, const LayerSpec& spec) {
   return "layers[" + std::to_string(index) + "] (" + std::string(layer_kind_name(spec.kind)) + ")";
+}
+
+// In-place processing with more output than input channels, in several pieces: each piece's output
+// would overwrite input that later pieces have not read yet. Moving the input to the end of the output
+// buffer (no allocation: the buffer is that large) keeps every unread input frame ahead of the output
+// written so far, as frame t's output ends at (t + 1) * out <= frames * (out - in) + (t + 1) * in.
+const float* keep_input_ahead_of_output(const float* in, float* out, int frames, int in_channels,
+                                        int out_channels) noexcept {
+  const std::size_t in_count = static_cast<std::size_t>(frames) * in_channels;
+  const std::size_t out_count = static_cast<std::size_t>(frames) * out_channels;
+  const auto in_begin = reinterpret_cast<std::uintptr_t>(in);
+  const auto out_begin = reinterpret_cast<std::uintptr_t>(out);
+  const bool overlap = in_begin < out_begin + out_count * sizeof(float) && out_begin < in_begin + in_count * sizeof(float);
+  if (!overlap || out_channels <= in_channels) return in;
+  float* moved = out + (out_count - in_count);
+  std::memmove(moved, in, in_count * sizeof(float));
+  return moved;
 }
 
 }  // namespace
@@ -125,6 +144,8 @@ void Model::process(const float* in, float* out, int frames) noexcept {
   const ScopedFlushDenormals flush_denormals;
   const int in_channels = state.definition.input_channels;
   const int out_channels = state.definition.output_channels;
+  if (frames <= 0) return;
+  in = keep_input_ahead_of_output(in, out, frames, in_channels, out_channels);
   while (frames > 0) {
     const int block = std::min(frames, state.max_block);
     // A non-finite input sample would poison recurrent state for good: it is processed as silence.

@@ -88,7 +88,9 @@ class Model {
   // Clears all layer state. Never allocates.
   void reset() noexcept;
   // frames x input_channels interleaved floats in, frames x output_channels out; any frames >= 0.
-  // in and out may be the same buffer. Denormals are flushed for the duration of the call.
+  // in and out may be the same buffer (of max(in, out) channels x frames floats), whatever the channel
+  // counts and frames; other partial overlaps are not supported. frames == 0 does nothing (in and out may
+  // then be null). Denormals are flushed for the duration of the call.
   // Never allocates, locks, throws or does I/O.
   void process(const float* in, float* out, int frames) noexcept;
   // One frame of a mono model (per-sample use). Never allocates.

@@ -15,8 +15,6 @@ struct EigenOps {
   using Matrix = Eigen::Map<const Eigen::MatrixXf, Eigen::Aligned64, Eigen::OuterStride<>>;
   using Output = Eigen::Map<Eigen::MatrixXf, Eigen::Aligned64, Eigen::OuterStride<>>;
   using Input = Eigen::Map<const Eigen::MatrixXf, Eigen::Unaligned, Eigen::OuterStride<>>;
-  using Array = Eigen::Map<Eigen::ArrayXf>;
-  using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
   // Eigen's GEMM keeps its packing buffers on the stack only while they are small
   // (EIGEN_STACK_ALLOCATION_LIMIT, 128 KiB), else it allocates. So a product goes through in slices:
@@ -49,52 +47,86 @@ struct EigenOps {
     }
   }
 
-  static void affine(float* y, const float* x, const float* scale, const float* shift, int n) noexcept {
-    Array(y, n) = ConstArray(x, n) * ConstArray(scale, n) + ConstArray(shift, n);
+  // Element-wise work goes through Eigen's vectorised functions a fixed-size aligned chunk at a time, the
+  // last chunk padded: every element then takes the same (packet) code path whatever the buffer's
+  // address and its place in the block. On a Map of any length Eigen would peel elements up to the first
+  // aligned address and compute those with its scalar functions, so the output's bits would follow the
+  // buffer's address.
+  using Chunk = Eigen::Array<float, kPadFloats, 1>;
+
+  // y[i] = op(x[i], a[i], b[i]) for the chunks of the given arrays (a and b may be null when op ignores them).
+  template <typename Op>
+  static void map(float* y, const float* x, const float* a, const float* b, int n, Op op) noexcept {
+    Chunk in, first, second;
+    first.setZero();
+    second.setZero();
+    for (int i = 0; i < n; i += kPadFloats) {
+      const int count = std::min(kPadFloats, n - i);
+      if (count < kPadFloats) in.setZero();
+      std::copy(x + i, x + i + count, in.data());
+      if (a) std::copy(a + i, a + i + count, first.data());
+      if (b) std::copy(b + i, b + i + count, second.data());
+      const Chunk out = op(in, first, second);
+      std::copy(out.data(), out.data() + count, y + i);
+    }
+  }
+  template <typename Op>
+  static void map(float* y, const float* x, int n, Op op) noexcept {
+    map(y, x, nullptr, nullptr, n, [op](const Chunk& in, const Chunk&, const Chunk&) { return Chunk(op(in)); });
   }
 
-  static void tanh(float* y, const float* x, int n) noexcept { Array(y, n) = ConstArray(x, n).tanh(); }
-  static void sigmoid(float* y, const float* x, int n) noexcept { Array(y, n) = ConstArray(x, n).logistic(); }
-  static void relu(float* y, const float* x, int n) noexcept { Array(y, n) = ConstArray(x, n).max(0.0f); }
+  static void affine(float* y, const float* x, const float* scale, const float* shift, int n) noexcept {
+    map(y, x, scale, shift, n, [](const Chunk& in, const Chunk& a, const Chunk& b) { return Chunk(in * a + b); });
+  }
+
+  static void tanh(float* y, const float* x, int n) noexcept {
+    map(y, x, n, [](const Chunk& in) { return in.tanh(); });
+  }
+  static void sigmoid(float* y, const float* x, int n) noexcept {
+    map(y, x, n, [](const Chunk& in) { return in.logistic(); });
+  }
+  static void relu(float* y, const float* x, int n) noexcept {
+    map(y, x, n, [](const Chunk& in) { return in.max(0.0f); });
+  }
   static void elu(float* y, const float* x, int n, float alpha) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = (in > 0.0f).select(in, alpha * in.expm1());
+    map(y, x, n, [alpha](const Chunk& in) { return (in > 0.0f).select(in, alpha * in.expm1()); });
   }
   static void leaky_relu(float* y, const float* x, int n, float slope) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = (in > 0.0f).select(in, slope * in);
+    map(y, x, n, [slope](const Chunk& in) { return (in > 0.0f).select(in, slope * in); });
   }
   static void prelu(float* y, const float* x, const float* slopes, int n) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = (in > 0.0f).select(in, ConstArray(slopes, n) * in);
+    map(y, x, slopes, nullptr, n,
+        [](const Chunk& in, const Chunk& a, const Chunk&) { return Chunk((in > 0.0f).select(in, a * in)); });
   }
   static void hard_tanh(float* y, const float* x, int n) noexcept {
-    Array(y, n) = ConstArray(x, n).max(-1.0f).min(1.0f);
+    map(y, x, n, [](const Chunk& in) { return in.max(-1.0f).min(1.0f); });
   }
   static void leaky_hard_tanh(float* y, const float* x, int n, float min_val, float max_val, float min_slope,
                               float max_slope) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = (in < min_val)
-                      .select((in - min_val) * min_slope + min_val,
-                              (in > max_val).select((in - max_val) * max_slope + max_val, in));
+    map(y, x, n, [=](const Chunk& in) {
+      return (in < min_val)
+          .select((in - min_val) * min_slope + min_val, (in > max_val).select((in - max_val) * max_slope + max_val, in));
+    });
   }
   static void silu(float* y, const float* x, int n) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = in / (1.0f + (-in).exp());
+    map(y, x, n, [](const Chunk& in) { return in / (1.0f + (-in).exp()); });
   }
   static void hardswish(float* y, const float* x, int n) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = in * (in + 3.0f).max(0.0f).min(6.0f) * (1.0f / 6.0f);
+    map(y, x, n, [](const Chunk& in) { return in * (in + 3.0f).max(0.0f).min(6.0f) * (1.0f / 6.0f); });
   }
   static void softsign(float* y, const float* x, int n) noexcept {
-    const ConstArray in(x, n);
-    Array(y, n) = in / (1.0f + in.abs());
+    map(y, x, n, [](const Chunk& in) { return in / (1.0f + in.abs()); });
   }
+  // The maximum is exact in any order; the sum is taken in index order, so the bits never depend on
+  // where the frame lies.
   static void softmax(float* y, const float* x, int n) noexcept {
-    const float largest = ConstArray(x, n).maxCoeff();
-    Array out(y, n);
-    out = (ConstArray(x, n) - largest).exp();
-    out *= 1.0f / out.sum();
+    float largest = x[0];
+    for (int i = 1; i < n; ++i) largest = std::max(largest, x[i]);
+    map(y, x, n, [largest](const Chunk& in) { return (in - largest).exp(); });
+    float sum = 0.0f;
+    for (int i = 0; i < n; ++i) sum += y[i];
+    const float scale = 1.0f / sum;
+    for (int i = 0; i < n; ++i) y[i] *= scale;
   }
 };
 
