@@ -6,6 +6,7 @@ import html
 import io
 import itertools
 import math
+import os
 
 import matplotlib
 
@@ -281,7 +282,7 @@ def _bytes(value):
 
 
 def context_table(documents):
-    header = ["", *[html.escape(d.get("_path", f"run {i + 1}")) for i, d in enumerate(documents)]]
+    header = ["", *[os.path.basename(d.get("_path", f"run {i + 1}")) for i, d in enumerate(documents)]]
 
     def row(name, get):
         return [name, *[get(d) for d in documents]]
@@ -436,7 +437,7 @@ def render(documents, title="rtn performance", peak_override=None, verdicts=None
             parts.append(f"<h3>Layers ({html.escape(tool)})</h3>")
             parts += realtime_figures(latest, tool)
             parts.append(peak_figure(latest, tool, peak_override))
-    parts += ["<h2>Machine, build and run</h2>", context_table(documents)]
+    parts += ["<h2>Machine, build and run</h2>", context_table([d for runs in groups.values() for d in runs])]
     body = "\n".join(part for part in parts if part)
     return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{html.escape(title)}</title>"

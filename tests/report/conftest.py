@@ -48,9 +48,30 @@ def write_json(path, document):
     return str(path)
 
 
-def run_report(*arguments, check=None):
-    result = subprocess.run([sys.executable, RTN_REPORT, *map(str, arguments)], capture_output=True, text=True,
-                            timeout=120)
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_report(*arguments, check=None, in_process=True):
+    """Runs rtn-report: in this process (fast: SciPy and matplotlib load once), or as the executable."""
+    if in_process:
+        import contextlib
+        import io
+
+        from rtn_report import cli
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main([str(a) for a in arguments])
+            except SystemExit as exit_:  # argparse
+                code = exit_.code
+        result = Result(code, out.getvalue(), err.getvalue())
+    else:
+        completed = subprocess.run([sys.executable, RTN_REPORT, *map(str, arguments)], capture_output=True,
+                                   text=True, timeout=120)
+        result = Result(completed.returncode, completed.stdout, completed.stderr)
     if check is not None:
         assert result.returncode == check, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result

@@ -36,8 +36,9 @@ def test_a_planted_regression_fails_and_is_named(tmp_path, base):
     slow = scaled(base, "model/tiny-lstm/tuned/block:64", 1.3)
     markdown = tmp_path / "compare.md"
     verdicts = tmp_path / "verdicts.json"
+    # the executable itself, as CI runs it
     result = run_report("compare", write_json(tmp_path / "base.json", base), write_json(tmp_path / "new.json", slow),
-                        "--markdown", markdown, "--json", verdicts, check=1)
+                        "--markdown", markdown, "--json", verdicts, check=1, in_process=False)
     assert result.stdout.startswith("FAIL: 1 regression(s)")
     section = result.stdout.split("Regressions")[1].split("\n\n")[0]
     assert "model/tiny-lstm/tuned/block:64 [rtn-bench]" in section and "+30.0%" in section
