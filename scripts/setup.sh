@@ -12,6 +12,7 @@ packages=(
   libeigen3-dev libxsimd-dev nlohmann-json3-dev libcpuinfo-dev libsndfile1-dev
   libbenchmark-dev libgtest-dev libgmock-dev libtorch-dev
   python3-torch python3-pytest python3-numpy python3-venv  # the exporter tests (tests/python)
+  python3-scipy python3-matplotlib python3-jsonschema chromium  # rtn-report (reports/) and its browser test
 )
 
 install_packages() {
