@@ -3,7 +3,10 @@
 // compiled for (AVX-512 with -march=native on a recent x86; AVX2, SSE or NEON elsewhere).
 #include <xsimd/xsimd.hpp>
 
+#include <algorithm>
+
 #include "aligned_buffer.hpp"
+#include "backends/fast_math.hpp"
 #include "backends/stl_ops.hpp"
 #include "rtn/backend.hpp"
 
@@ -75,12 +78,19 @@ struct XsimdOps {
     }
   }
 
-  // Applies `vector_op` to whole batches and the portable scalar code to the tail.
+  // Applies `vector_op` to whole batches, and to the tail (n not a multiple of the width) through a
+  // zero-padded local batch: every element takes the same vector code, so its bits never depend on its
+  // place in the block. (`TailOp` is unused; it stays so the activations keep their portable twin in view.)
   template <typename VectorOp, typename TailOp>
-  static void map(float* y, const float* x, int n, VectorOp vector_op, TailOp tail_op) noexcept {
+  static void map(float* y, const float* x, int n, VectorOp vector_op, TailOp) noexcept {
     int i = 0;
     for (; i + kWidth <= n; i += kWidth) vector_op(Batch::load_unaligned(x + i)).store_unaligned(y + i);
-    if (i < n) tail_op(y + i, x + i, n - i);
+    if (i < n) {
+      alignas(64) float chunk[kWidth] = {};
+      std::copy(x + i, x + n, chunk);
+      vector_op(Batch::load_aligned(chunk)).store_aligned(chunk);
+      std::copy(chunk, chunk + (n - i), y + i);
+    }
   }
 
   static void affine(float* y, const float* x, const float* scale, const float* shift, int n) noexcept {
@@ -93,11 +103,11 @@ struct XsimdOps {
   }
 
   static void tanh(float* y, const float* x, int n) noexcept {
-    map(y, x, n, [](Batch v) { return xsimd::tanh(v); }, &StlOps::tanh);
+    // The fast activations (fast_math.hpp): max absolute error 9e-8 for tanh, 7.5e-8 for sigmoid.
+    map(y, x, n, [](Batch v) { return fast_math::tanh(v); }, &StlOps::tanh);
   }
   static void sigmoid(float* y, const float* x, int n) noexcept {
-    const Batch one(1.0f);
-    map(y, x, n, [one](Batch v) { return one / (one + xsimd::exp(-v)); }, &StlOps::sigmoid);
+    map(y, x, n, [](Batch v) { return fast_math::sigmoid(v); }, &StlOps::sigmoid);
   }
   static void relu(float* y, const float* x, int n) noexcept {
     const Batch zero(0.0f);
@@ -105,7 +115,7 @@ struct XsimdOps {
   }
   static void elu(float* y, const float* x, int n, float alpha) noexcept {
     const Batch zero(0.0f), scale(alpha);
-    map(y, x, n, [=](Batch v) { return xsimd::select(v > zero, v, scale * xsimd::expm1(v)); },
+    map(y, x, n, [=](Batch v) { return xsimd::select(v > zero, v, scale * fast_math::expm1(v)); },
         [alpha](float* out, const float* in, int count) { StlOps::elu(out, in, count, alpha); });
   }
   static void leaky_relu(float* y, const float* x, int n, float slope) noexcept {
@@ -140,8 +150,7 @@ struct XsimdOps {
         });
   }
   static void silu(float* y, const float* x, int n) noexcept {
-    const Batch one(1.0f);
-    map(y, x, n, [one](Batch v) { return v / (one + xsimd::exp(-v)); }, &StlOps::silu);
+    map(y, x, n, [](Batch v) { return fast_math::silu(v); }, &StlOps::silu);
   }
   static void hardswish(float* y, const float* x, int n) noexcept {
     const Batch zero(0.0f), three(3.0f), six(6.0f), sixth(1.0f / 6.0f);
