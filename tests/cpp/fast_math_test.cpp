@@ -1,7 +1,7 @@
 // The fast activations (engine/src/backends/fast_math.hpp): their error against double-precision std::tanh
 // and std::exp over dense sweeps of the floats (every float when built with -DRTN_FAST_MATH_EXHAUSTIVE),
 // their special values, the monotonicity they promise, and that the float version and every lane of a
-// batch give the same bits. The stated maxima in the header are what the exhaustive run measured.
+// batch give the same bits. The maxima stated in the header are what the default (strided) run measured.
 #include <gtest/gtest.h>
 
 #include <cmath>
