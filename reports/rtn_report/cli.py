@@ -112,6 +112,9 @@ def run_compare(arguments):
     parser.add_argument("--instructions-threshold", type=float,
                         default=compare.DEFAULT_INSTRUCTIONS_THRESHOLD_PERCENT, metavar="PCT",
                         help="instruction counts: the smallest increase that fails (default %(default)g)")
+    parser.add_argument("--min-superiority", type=float, default=compare.DEFAULT_MIN_SUPERIORITY, metavar="A",
+                        help="a regression also needs P(new repetition > base repetition) >= A "
+                             "(default %(default)g, a large effect)")
     parser.add_argument("--min-repetitions", type=int, default=compare.MIN_REPETITIONS,
                         help="fewer repetitions on either side are reported, never tested (default %(default)d)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the verdict as Markdown")
@@ -128,11 +131,13 @@ def run_compare(arguments):
     except (convert.ConvertError, results.ResultsError, callgrind.CallgrindError) as error:
         return _error(error)
     verdicts = compare.compare_documents(base, new, options.threshold, options.alpha,
-                                         options.instructions_threshold, options.min_repetitions)
+                                         options.instructions_threshold, options.min_repetitions,
+                                         options.min_superiority)
     notes = compare.context_notes(base, new)
     settings = (f"base {options.base} ({results.revision_label(base)}, {base['run']['date']}) vs "
                 f"new {options.new} ({results.revision_label(new)}, {new['run']['date']}); one-sided Mann-Whitney U "
-                f"at alpha {options.alpha:g}, fails beyond +{options.threshold:g}% (Hodges-Lehmann ratio); "
+                f"at alpha {options.alpha:g}, fails beyond +{options.threshold:g}% (Hodges-Lehmann ratio) with "
+                f"P(new>base) >= {options.min_superiority:g}; "
                 f"instruction counts beyond +{options.instructions_threshold:g}%")
     sys.stdout.write(compare.render_text(verdicts, notes, settings, markdown=False, show_unchanged=options.all))
     if options.markdown:

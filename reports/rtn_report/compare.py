@@ -25,6 +25,10 @@ DEFAULT_INSTRUCTIONS_THRESHOLD_PERCENT = 1.0
 # With 4 repetitions a side the smallest one-sided U-test p-value is 1/70 ≈ 0.014 < alpha; with 3 it is
 # 1/20 = 0.05, which can never be significant: fewer are reported as untested.
 MIN_REPETITIONS = 4
+# The second half of the minimum effect size: the probability that a new repetition is slower than a base
+# one (Vargha and Delaney's A, U / (n m)) must be at least this; 0.71 is their "large" effect. It keeps a
+# shift of the median caused by a few repetitions of a multi-modal (interrupted) distribution from failing.
+DEFAULT_MIN_SUPERIORITY = 0.71
 
 EXIT_OK, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
@@ -57,7 +61,7 @@ def hodges_lehmann_ratio(base, new):
 
 
 def decide(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, alpha=DEFAULT_ALPHA,
-           min_repetitions=MIN_REPETITIONS, key=("", "", "")):
+           min_repetitions=MIN_REPETITIONS, key=("", "", ""), min_superiority=DEFAULT_MIN_SUPERIORITY):
     """Compares two sets of timings of the same measurement (lower is better)."""
     verdict = Verdict(key=key, status="unchanged", base_median=statistics.median(base),
                       new_median=statistics.median(new), repetitions=(len(base), len(new)))
@@ -78,9 +82,11 @@ def decide(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, alpha=DEFAULT
     # U of 'less' counts pairs with base > new; the pairs where new is slower are the rest.
     verdict.superiority = 1 - float(slower.statistic) / (len(base) * len(new))
     if verdict.p_slower < alpha:
-        verdict.status = "regression" if verdict.change > threshold else "slower"
+        large = verdict.change > threshold and verdict.superiority >= min_superiority
+        verdict.status = "regression" if large else "slower"
     elif verdict.p_faster < alpha:
-        verdict.status = "improvement" if verdict.change < -threshold else "faster"
+        large = verdict.change < -threshold and verdict.superiority <= 1 - min_superiority
+        verdict.status = "improvement" if large else "faster"
     return verdict
 
 
@@ -104,7 +110,7 @@ def decide_instructions(base, new, threshold_percent=DEFAULT_INSTRUCTIONS_THRESH
 
 def compare_documents(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, alpha=DEFAULT_ALPHA,
                       instructions_threshold_percent=DEFAULT_INSTRUCTIONS_THRESHOLD_PERCENT,
-                      min_repetitions=MIN_REPETITIONS):
+                      min_repetitions=MIN_REPETITIONS, min_superiority=DEFAULT_MIN_SUPERIORITY):
     """Verdicts for every measurement of either document, matched on (tool, metric, id)."""
     base_by_key = {results.key(m): m for m in base["measurements"]}
     new_by_key = {results.key(m): m for m in new["measurements"]}
@@ -122,7 +128,8 @@ def compare_documents(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, al
         if key_[1] == "instructions_per_sample":
             verdicts.append(decide_instructions(old_samples, new_samples, instructions_threshold_percent, key_))
         else:
-            verdicts.append(decide(old_samples, new_samples, threshold_percent, alpha, min_repetitions, key_))
+            verdicts.append(decide(old_samples, new_samples, threshold_percent, alpha, min_repetitions, key_,
+                                   min_superiority))
     return verdicts
 
 
@@ -168,8 +175,8 @@ ORDER = ["regression", "improvement", "slower", "faster", "untested", "unchanged
 TITLES = {
     "regression": "Regressions (significant and beyond the threshold: these fail)",
     "improvement": "Improvements (significant and beyond the threshold)",
-    "slower": "Slower, significant but within the threshold",
-    "faster": "Faster, significant but within the threshold",
+    "slower": "Slower, significant but within the threshold or a small effect (P(new>base) < the minimum)",
+    "faster": "Faster, significant but within the threshold or a small effect",
     "untested": "Not tested (too few repetitions)",
     "unchanged": "No significant change",
     "only-base": "Only in the base (not measured now)",

@@ -87,3 +87,12 @@ def test_instruction_counts_are_compared_exactly():
     assert not compare.decide_instructions([1000.0], [1009.0], threshold_percent=1).fails
     assert compare.decide_instructions([1000.0], [900.0]).status == "improvement"
     assert compare.decide_instructions([1000.0], [1000.0]).status == "unchanged"
+
+
+def test_a_shift_made_by_a_few_interrupted_repetitions_is_not_a_regression():
+    """Bimodal timings: the medians differ by 50%, but most new repetitions are as fast as before."""
+    base = [100.0] * 20 + [150.0] * 10
+    new = [100.0] * 12 + [150.0] * 18
+    verdict = compare.decide(base, new)
+    assert verdict.p_slower < 0.05 and verdict.new_median / verdict.base_median == 1.5
+    assert verdict.superiority < compare.DEFAULT_MIN_SUPERIORITY and verdict.status == "slower"
