@@ -3,6 +3,7 @@
 # configures and builds it into build/ (or $RTN_BUILD_DIR).
 #   scripts/setup.sh            install + build
 #   RTN_SKIP_INSTALL=1 ...      build only
+#   RTN_BUILD_DIR, RTN_JOBS, RTN_CMAKE_ARGS, RTN_BUILD_TARGETS: where, how many jobs, CMake options, which targets
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${RTN_BUILD_DIR:-$root/build}
@@ -35,4 +36,7 @@ echo "setup: configuring and building in $build_dir ($jobs jobs)"
 mkdir -p "$build_dir"
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release ${RTN_CMAKE_ARGS:-} > "$build_dir/configure.log" 2>&1 \
   || { cat "$build_dir/configure.log"; exit 1; }
-cmake --build "$build_dir" -j "$jobs"
+# RTN_BUILD_TARGETS: build only these targets (scripts/test.sh's extra configurations build just the tests).
+targets=()
+for target in ${RTN_BUILD_TARGETS:-}; do targets+=(--target "$target"); done
+cmake --build "$build_dir" -j "$jobs" "${targets[@]}"

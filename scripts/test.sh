@@ -1,14 +1,54 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: scripts/test.sh
+#
+# It tests up to three builds of rtn (RTN_TEST_CONFIGS chooses, default "native sanitize avx2"):
+#   native    build/ as scripts/setup.sh makes it (-march=native): every test, C++ and Python
+#   sanitize  build-sanitize/ with AddressSanitizer + UndefinedBehaviorSanitizer: the unit and conformance tests
+#   avx2      build-avx2/ for x86-64-v3 (AVX2 + FMA), only on a CPU with AVX-512, so that the AVX2 code paths
+#             are tested there too: the unit and conformance tests
+# Exits non-zero if any test of any configuration failed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${RTN_BUILD_DIR:-$root/build}
-"$root/scripts/setup.sh"
-"$root/scripts/setup_python.sh"  # the tensorflow-cpu venv of the Keras exporter tests
-cd "$build_dir"
+configs=${RTN_TEST_CONFIGS:-native sanitize avx2}
 status=0
-ctest --output-on-failure || status=$?
-# CTest shows a passing test's output only in its log: repeat the exporter tests' pytest summaries.
-echo "pytest summaries (tests/python, from the CTest log):"
-grep -hE '^=+ .* in [0-9.]+s.* =+$' Testing/Temporary/LastTest.log || true
+
+"$root/scripts/setup.sh"
+
+has_config() { [[ " $configs " == *" $1 "* ]]; }
+
+if has_config native; then
+  "$root/scripts/setup_python.sh"  # the tensorflow-cpu venv of the Keras exporter tests
+  echo "test: native build ($build_dir): every test"
+  (cd "$build_dir" && ctest --output-on-failure) || status=1
+  # CTest shows a passing test's output only in its log: repeat the exporter tests' pytest summaries.
+  echo "pytest summaries (tests/python, from the CTest log):"
+  grep -hE '^=+ .* in [0-9.]+s.* =+$' "$build_dir/Testing/Temporary/LastTest.log" || true
+fi
+
+# A build of the library and the two C++ test programs only, in its own directory, then those tests.
+test_variant() {
+  local name=$1 dir=$2 flags=$3
+  echo "test: $name build ($dir): unit and conformance tests"
+  RTN_SKIP_INSTALL=1 RTN_BUILD_DIR=$dir RTN_BUILD_TARGETS="rtn_unit_tests rtn_conformance_tests" \
+    RTN_CMAKE_ARGS="-DRTN_BUILD_TOOLS=OFF -DRTN_BUILD_BENCHMARKS=OFF $flags ${RTN_CMAKE_ARGS:-}" \
+    "$root/scripts/setup.sh" || { status=1; return; }
+  (cd "$dir" && ctest --output-on-failure -R '^rtn_(unit|conformance)_tests$') || status=1
+}
+
+if has_config sanitize; then
+  # libtorch (the oracle) is not instrumented and keeps some memory to the end: leaks are not checked.
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    test_variant sanitize "$root/build-sanitize" "-DRTN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+fi
+
+if has_config avx2; then
+  if grep -qw avx512f /proc/cpuinfo; then
+    test_variant avx2 "$root/build-avx2" "-DRTN_NATIVE=OFF -DCMAKE_CXX_FLAGS=-march=x86-64-v3"
+  else
+    echo "test: avx2 build skipped: this CPU has no AVX-512, so the native build already runs the AVX2 code paths"
+  fi
+fi
+
+[ $status -eq 0 ] && echo "test: every configuration passed ($configs)" || echo "test: FAILED (see above)"
 exit $status

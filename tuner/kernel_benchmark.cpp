@@ -57,8 +57,8 @@ void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, LayerSp
   report_rate(state, block);
 }
 
-void benchmark_model(benchmark::State& state, ModelDefinition definition, Backend backend, int block) {
-  Model model = Model::build(definition, {backend, {}});
+void benchmark_model(benchmark::State& state, ModelDefinition definition, Implementation implementation, int block) {
+  Model model = Model::build(definition, {implementation, {}});
   model.prepare(block);
   std::mt19937 rng(2);
   const std::vector<float> input = testing::random_signal(kSignalFrames, definition.input_channels, rng, 0.5f);
@@ -126,8 +126,9 @@ ModelDefinition example_model(const std::vector<LayerSpec>& layers, bool input_s
 void register_benchmarks() {
   for (const KernelEntry& entry : kernel_registry()) {
     for (const LayerSpec& spec : benchmark_shapes(entry.kind)) {
+      if (!entry.supports(spec)) continue;
       for (int block : {1, 64}) {
-        const std::string name = "kernel/" + spec.to_string() + "/" + std::string(backend_name(entry.backend)) +
+        const std::string name = "kernel/" + spec.to_string() + "/" + std::string(entry.implementation.name()) +
                                  "/block:" + std::to_string(block);
         benchmark::RegisterBenchmark(name.c_str(), benchmark_kernel, &entry, spec, block);
       }
@@ -143,11 +144,11 @@ void register_benchmarks() {
                                    false)},
   };
   for (const auto& [model_name, definition] : models) {
-    for (Backend backend : compiled_backends()) {
+    for (Implementation implementation : compiled_implementations()) {
       for (int block : {1, 64}) {
-        const std::string name = std::string("model/") + model_name + "/" + std::string(backend_name(backend)) +
+        const std::string name = std::string("model/") + model_name + "/" + std::string(implementation.name()) +
                                  "/block:" + std::to_string(block);
-        benchmark::RegisterBenchmark(name.c_str(), benchmark_model, definition, backend, block);
+        benchmark::RegisterBenchmark(name.c_str(), benchmark_model, definition, implementation, block);
       }
     }
   }

@@ -48,10 +48,12 @@ using Json = nlohmann::ordered_json;
 constexpr int kExitSuccess = 0;
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
+// The least margin by which a candidate must beat the default implementation to replace it.
+constexpr double kMinimumWin = 0.03;
 
 struct Options {
   std::vector<std::string> inputs;
-  std::vector<Backend> backends;
+  std::vector<Implementation> backends;
   std::vector<int> blocks;
   double budget = 60;
   std::string output;
@@ -153,7 +155,7 @@ Options parse_options(const std::vector<std::string>& arguments) {
       options.inputs.push_back(argument);
     }
   }
-  if (options.backends.empty()) options.backends = compiled_backends();
+  if (options.backends.empty()) options.backends = compiled_implementations();
 #ifndef RTN_TUNE_WITH_TORCH
   options.torch = false;
 #endif
@@ -282,7 +284,8 @@ struct Item {
   double tolerance = 0;
   std::vector<ContenderResult> backends;
   std::optional<ContenderResult> libtorch;
-  std::optional<Backend> chosen;
+  std::optional<Implementation> chosen;
+  bool default_kept = false;  // a faster candidate won by less than its noise: the default stays
 };
 
 // Runs `process` over `signal` in blocks of `block` frames from zero state; returns the whole output.
@@ -375,7 +378,7 @@ class Tuner {
  private:
   std::string backend_list() const {
     std::vector<std::string> names;
-    for (Backend backend : options_.backends) names.emplace_back(backend_name(backend));
+    for (Implementation implementation : options_.backends) names.emplace_back(implementation.name());
     return cli::join(names);
   }
 
@@ -422,12 +425,13 @@ class Tuner {
       std::vector<std::unique_ptr<Kernel>> kernels;
       std::vector<std::unique_ptr<KernelContender>> kernel_contenders;
       std::vector<Timed*> timed;
-      for (Backend backend : options_.backends) {
-        if (!find_kernel(spec.kind, backend)) continue;
-        auto kernel = create_kernel(spec, backend, weights);
+      for (Implementation implementation : options_.backends) {
+        const KernelEntry* entry = find_kernel(spec.kind, implementation);
+        if (!entry || !entry->supports(spec)) continue;
+        auto kernel = entry->create(spec, weights);
         kernel->prepare(block);
         ContenderResult result;
-        result.name = std::string(backend_name(backend));
+        result.name = std::string(implementation.name());
         const std::vector<float> output =
             run_blocks([&](const float* in, float* out, int count) { kernel->process(in, out, count); },
                        signal, frames, spec.input_size, spec.output_size, block);
@@ -494,7 +498,17 @@ class Tuner {
       }
       if (!best || result.timing.low < best->timing.low) best = &result;
     }
-    if (best) item.chosen = parse_backend(best->name);
+    if (!best) return;
+    item.chosen = Implementation::parse(best->name);
+    // A candidate replaces the default only when it wins by more than its own measured spread, and at
+    // least kMinimumWin: otherwise the difference is noise, and the default (measured on typical shapes)
+    // stays.
+    const ContenderResult* fallback = result_of(item, default_implementation(item.spec, item.block));
+    if (fallback && fallback != best && fallback->within_tolerance &&
+        fallback->timing.low <= best->timing.low * (1.0 + std::max(best->timing.spread, kMinimumWin))) {
+      item.chosen = Implementation::parse(fallback->name);
+      item.default_kept = true;
+    }
   }
 
   void report_progress(const Item& item, std::size_t done, std::size_t total) {
@@ -506,21 +520,22 @@ class Tuner {
               (result.within_tolerance ? "" : " (WRONG)");
     }
     if (item.libtorch) line += " libtorch " + format_ns(item.libtorch->timing.low);
-    line += " ns/sample -> " + (item.chosen ? std::string(backend_name(*item.chosen)) : std::string("none!"));
+    line += " ns/sample -> " + (item.chosen ? std::string(item.chosen->name()) : std::string("none!"));
+    if (item.default_kept) line += " (default kept: the fastest won by less than its noise)";
     line += "  (" + cli::format_number(std::round(std::max(0.0, options_.budget - elapsed))) + " s left)";
     std::cerr << line << std::endl;
   }
 
-  const ContenderResult* result_of(const Item& item, Backend backend) const {
+  const ContenderResult* result_of(const Item& item, Implementation implementation) const {
     for (const ContenderResult& result : item.backends) {
-      if (result.name == backend_name(backend)) return &result;
+      if (result.name == implementation.name()) return &result;
     }
     return nullptr;
   }
 
   void print_summary() const {
     std::vector<cli::Table::Column> columns = {{"layer", false}, {"block", true}};
-    for (Backend backend : options_.backends) columns.push_back({std::string(backend_name(backend)), true});
+    for (Implementation implementation : options_.backends) columns.push_back({std::string(implementation.name()), true});
     if (options_.torch) columns.push_back({"libtorch", true});
     for (const char* title : {"max error", "winner", "vs next", "vs default", "vs libtorch"}) {
       columns.push_back({title, std::string(title) != "winner"});
@@ -529,8 +544,8 @@ class Tuner {
     for (const Item& item : items_) {
       std::vector<std::string> row = {item.spec.to_string(), std::to_string(item.block)};
       double worst = 0;
-      for (Backend backend : options_.backends) {
-        const ContenderResult* result = result_of(item, backend);
+      for (Implementation implementation : options_.backends) {
+        const ContenderResult* result = result_of(item, implementation);
         row.push_back(result ? format_ns(result->timing.low) + (result->within_tolerance ? "" : "!") : "-");
         if (result && result->checked) worst = std::max(worst, result->max_rel_error);
       }
@@ -542,14 +557,14 @@ class Tuner {
         continue;
       }
       const ContenderResult* winner = result_of(item, *item.chosen);
-      row.push_back(winner->name);
+      row.push_back(winner->name + (item.default_kept ? " (default)" : ""));
       const ContenderResult* next = nullptr;
       for (const ContenderResult& result : item.backends) {
         if (&result != winner && result.within_tolerance && (!next || result.timing.low < next->timing.low))
           next = &result;
       }
       row.push_back(next ? format_percent(next->timing.low / winner->timing.low) : "-");
-      const ContenderResult* fallback = result_of(item, default_backend(item.spec, item.block));
+      const ContenderResult* fallback = result_of(item, default_implementation(item.spec, item.block));
       row.push_back(!fallback            ? "-"
                     : fallback == winner ? "="
                                          : format_percent(fallback->timing.low / winner->timing.low));
@@ -596,10 +611,10 @@ class Tuner {
       ProfileEntry entry;
       entry.layer = item.spec.to_string();
       entry.block = item.block;
-      entry.chosen = *item.chosen;
+      entry.chosen = std::string(item.chosen->name());
       for (const ContenderResult& result : item.backends) {
         BackendMeasurement measurement;
-        measurement.backend = *parse_backend(result.name);
+        measurement.implementation = result.name;
         measurement.ns_per_sample = result.timing.low;
         measurement.median_ns_per_sample = result.timing.median;
         measurement.spread = result.timing.spread;
@@ -708,7 +723,7 @@ class Tuner {
             run["max_rel_error"] = std::isfinite(result->max_rel_error) ? result->max_rel_error : 1e30;
             run["within_tolerance"] = result->within_tolerance;
           }
-          run["chosen"] = item.chosen && result->name == backend_name(*item.chosen);
+          run["chosen"] = item.chosen && result->name == item.chosen->name();
           benchmarks.push_back(run);
         }
       }

@@ -42,7 +42,7 @@ std::string bench_help() {
          "rounds so that other load on the machine hits them alike.\n"
          "\n"
          "Options:\n"
-         "  --backend LIST   measure only these: tuned, stl, eigen, xsimd, libtorch (comma-separated or "
+         "  --backend LIST   measure only these: tuned, an implementation (stl, xsimd.fixed, ...), libtorch (comma-separated or "
          "repeated)\n" +
          profile_options_help() +
          "  --seconds S      measuring time per configuration (default 3)\n"
@@ -158,12 +158,13 @@ int run_bench(const std::vector<std::string>& arguments) {
       tuned.model.emplace(Model::build(definition, selection));
       configurations.push_back(std::move(tuned));
     }
-    for (Backend backend : compiled_backends()) {
-      if (!wants(std::string(backend_name(backend)))) continue;
+    for (Implementation implementation : compiled_implementations()) {
+      if (!wants(std::string(implementation.name()))) continue;
       BackendSelection selection;
-      selection.all = backend;
+      selection.all = implementation;
+      selection.block_size = block;
       Configuration forced;
-      forced.name = std::string(backend_name(backend));
+      forced.name = std::string(implementation.name());
       forced.model.emplace(Model::build(definition, selection));
       configurations.push_back(std::move(forced));
     }
@@ -173,7 +174,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   for (Configuration& configuration : configurations) {
     configuration.model->prepare(block);
     for (const LayerReport& layer : configuration.model->describe()) {
-      configuration.layers.emplace_back(backend_name(layer.backend));
+      configuration.layers.emplace_back(layer.implementation.name());
     }
   }
   if (wants("libtorch")) {

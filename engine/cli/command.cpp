@@ -16,7 +16,7 @@ std::string join(const std::vector<std::string>& items, const char* separator) {
 
 std::string compiled_backend_names() {
   std::vector<std::string> names;
-  for (Backend backend : compiled_backends()) names.emplace_back(backend_name(backend));
+  for (Implementation implementation : compiled_implementations()) names.emplace_back(implementation.name());
   return join(names);
 }
 
@@ -30,14 +30,18 @@ std::string format_number(double value) {
   return text;
 }
 
-Backend parse_backend_option(const std::string& name) {
-  const std::optional<Backend> backend = parse_backend(name);
-  if (!backend) throw UsageError("unknown backend '" + name + "' (known: stl, eigen, xsimd)");
-  if (!backend_compiled(*backend)) {
-    throw Error("backend " + name + " is not compiled into this build of rtn (compiled in: " +
+Implementation parse_backend_option(const std::string& name) {
+  const std::optional<Implementation> implementation = Implementation::parse(name);
+  if (!implementation) {
+    std::string known;
+    for (Implementation each : Implementation::all()) known += (known.empty() ? "" : ", ") + std::string(each.name());
+    throw UsageError("unknown implementation '" + name + "' (known: " + known + ")");
+  }
+  if (!implementation_compiled(*implementation)) {
+    throw Error("implementation " + name + " is not compiled into this build of rtn (compiled in: " +
                 compiled_backend_names() + ")");
   }
-  return *backend;
+  return *implementation;
 }
 
 void take_model_path(const std::string& argument, bool options_ended, std::string& model_path) {

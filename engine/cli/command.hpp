@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "rtn/backend.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/model.hpp"
 
 namespace rtn::cli {
@@ -37,7 +37,7 @@ std::string compiled_backend_names();
 std::string format_number(double value);
 // Parses a backend name given on the command line; UsageError for an unknown one, rtn::Error for one
 // not compiled in.
-Backend parse_backend_option(const std::string& name);
+Implementation parse_backend_option(const std::string& name);
 
 // A command-line word that is neither a known option nor its value: the model file, once. UsageError for an
 // unknown option (a word starting with '-' before "--") or a second model file.

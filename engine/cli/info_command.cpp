@@ -21,7 +21,7 @@ std::string info_help() {
          "exact entry or nearest measured shape, the built-in default, or forced (docs/profile.md).\n"
          "\n"
          "Options:\n"
-         "  --backend NAME   compute every layer with backend NAME (compiled into this build: " +
+         "  --backend NAME   compute every layer with implementation NAME (compiled into this build: " +
          compiled_backend_names() + ")\n" + profile_options_help() + "  -h, --help       show this help\n";
 }
 
@@ -80,7 +80,7 @@ int run_info(const std::vector<std::string>& arguments) {
                {"layer", false},
                {"parameters", true},
                {"FLOPs/sample", true},
-               {"backend", false},
+               {"implementation", false},
                {"reason", false}});
   std::size_t total_parameters = 0;
   double total_flops = 0;
@@ -89,7 +89,7 @@ int run_info(const std::vector<std::string>& arguments) {
     const rtn::LayerReport& report = reports[index];
     table.add_row({std::to_string(index), report.spec.to_string(), std::to_string(report.parameters),
                    format_number(std::round(report.flops_per_frame)),
-                   std::string(rtn::backend_name(report.backend)), report.reason});
+                   std::string(report.implementation.name()), report.reason});
     total_parameters += report.parameters;
     total_flops += report.flops_per_frame;
   }

@@ -59,7 +59,7 @@ std::string process_help() {
          "                   pcm24 or pcm16 (clipped to [-1, 1], with a warning)\n"
          "  --allow-rate-mismatch\n"
          "                   process a file whose sample rate differs from the model's\n"
-         "  --backend NAME   compute every layer with backend NAME (compiled into this build: " +
+         "  --backend NAME   compute every layer with implementation NAME (compiled into this build: " +
          compiled_backend_names() + ")\n" + block_help() +
          "  --quiet          print nothing but errors and warnings (no progress, no summary)\n"
          "  -h, --help       show this help\n";
@@ -67,7 +67,7 @@ std::string process_help() {
 
 struct ProcessOptions {
   std::string model_path, input_path, output_path;
-  std::optional<Backend> backend;
+  std::optional<Implementation> backend;
   ProfileOptions profile;
   std::string format = "float";
   bool allow_rate_mismatch = false;

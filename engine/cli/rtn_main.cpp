@@ -61,7 +61,7 @@ int run(const std::vector<std::string>& arguments) {
     return kExitSuccess;
   }
   if (name == "--version") {
-    std::cout << "rtn " << RTN_VERSION << " (backends: " << compiled_backend_names() << ")\n";
+    std::cout << "rtn " << RTN_VERSION << " (implementations: " << compiled_backend_names() << ")\n";
     return kExitSuccess;
   }
   const Command* command = nullptr;

@@ -70,7 +70,7 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
                 std::to_string(definition.input_channels) + " in, " +
                 std::to_string(definition.output_channels) + " out)");
   }
-  for (const auto& [index, backend] : selection.per_layer) {
+  for (const auto& [index, implementation] : selection.per_layer) {
     if (index < 0 || static_cast<std::size_t>(index) >= definition.layers.size()) {
       throw Error("backend selection names layer " + std::to_string(index) + ", but the model has " +
                   std::to_string(definition.layers.size()) + " layers");
@@ -91,21 +91,29 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
       throw Error(place + ": expects " + std::to_string(layer.spec.input_size) + " input channels, but " +
                   (index == 0 ? "the model input has " : "the previous layer gives ") + std::to_string(channels));
     }
-    Backend backend;
+    Implementation implementation;
     std::string reason;
     if (auto forced = selection.per_layer.find(static_cast<int>(index)); forced != selection.per_layer.end()) {
-      backend = forced->second;
+      implementation = forced->second;
       reason = "forced for this layer";
     } else if (selection.all) {
-      backend = *selection.all;
+      implementation = *selection.all;
       reason = "forced for all layers";
+      // A variant forced for every layer computes the layers it can; the others take its backend's generic
+      // kernels. (A generic backend computes every kind, or create_kernel() says it is not compiled in.)
+      const KernelEntry* entry = find_kernel(layer.spec.kind, implementation);
+      const Implementation generic(implementation.backend());
+      if (implementation != generic && !(entry && entry->supports(layer.spec))) {
+        implementation = generic;
+        reason = "forced for all layers (" + std::string(selection.all->name()) + " has no kernel for this shape)";
+      }
     } else {
       DispatchDecision decision = dispatcher.choose(layer.spec, selection.block_size);
-      backend = decision.backend;
+      implementation = decision.implementation;
       reason = std::move(decision.reason);
     }
     try {
-      state->kernels.push_back(create_kernel(layer.spec, backend, layer.weights));
+      state->kernels.push_back(create_kernel(layer.spec, implementation, layer.weights));
     } catch (const Error& error) {
       throw Error(place + ": " + error.what());
     }
@@ -195,7 +203,7 @@ std::vector<LayerReport> Model::describe() const {
   std::vector<LayerReport> reports;
   for (std::size_t i = 0; i < state_->kernels.size(); ++i) {
     const Kernel& kernel = *state_->kernels[i];
-    reports.push_back({kernel.spec(), kernel.backend(), state_->reasons[i], kernel.spec().parameter_count(),
+    reports.push_back({kernel.spec(), kernel.implementation(), state_->reasons[i], kernel.spec().parameter_count(),
                        kernel.spec().flops_per_frame()});
   }
   return reports;

@@ -1,5 +1,7 @@
 #include "rtn/registry.hpp"
 
+#include <algorithm>
+
 #include "layers/factories.hpp"
 #include "rtn/error.hpp"
 
@@ -40,6 +42,11 @@ std::vector<KernelEntry> build_registry() {
   for (LayerKind kind : all_layer_kinds()) {
     if (is_activation(kind)) RTN_ADD_LAYER(entries, kind, activation);
   }
+  // Variants: their kernels, each with the shapes it supports.
+  for (const KernelEntry& variant : variant_kernels()) entries.push_back(variant);
+  std::stable_sort(entries.begin(), entries.end(), [](const KernelEntry& a, const KernelEntry& b) {
+    return a.kind != b.kind ? a.kind < b.kind : a.implementation < b.implementation;
+  });
   return entries;
 }
 
@@ -50,21 +57,46 @@ const std::vector<KernelEntry>& kernel_registry() {
   return entries;
 }
 
-const KernelEntry* find_kernel(LayerKind kind, Backend backend) noexcept {
+const KernelEntry* find_kernel(LayerKind kind, Implementation implementation) noexcept {
   for (const KernelEntry& entry : kernel_registry()) {
-    if (entry.kind == kind && entry.backend == backend) return &entry;
+    if (entry.kind == kind && entry.implementation == implementation) return &entry;
   }
   return nullptr;
 }
 
-std::unique_ptr<Kernel> create_kernel(const LayerSpec& spec, Backend backend, const Weights& weights) {
+std::vector<Implementation> implementations_for(const LayerSpec& spec) {
+  std::vector<Implementation> implementations;
+  for (const KernelEntry& entry : kernel_registry()) {
+    if (entry.supports(spec)) implementations.push_back(entry.implementation);
+  }
+  return implementations;
+}
+
+std::unique_ptr<Kernel> KernelEntry::create(const LayerSpec& spec, const Weights& weights) const {
+  if (spec.kind != kind) {
+    throw Error(std::string(implementation.name()) + " " + std::string(layer_kind_name(kind)) +
+                " kernel asked to compute a " + std::string(layer_kind_name(spec.kind)) + " layer");
+  }
   if (const std::string problem = spec.validate(); !problem.empty()) {
     throw Error(std::string(layer_kind_name(spec.kind)) + ": " + problem);
   }
   check_weights(spec, weights);
-  const KernelEntry* entry = find_kernel(spec.kind, backend);
+  if (!supports(spec)) {
+    throw Error(std::string(implementation.name()) + " has no kernel for " + spec.to_string());
+  }
+  std::unique_ptr<Kernel> kernel = factory(spec, weights);
+  kernel->set_implementation(implementation);
+  return kernel;
+}
+
+std::unique_ptr<Kernel> create_kernel(const LayerSpec& spec, Implementation implementation, const Weights& weights) {
+  const KernelEntry* entry = find_kernel(spec.kind, implementation);
   if (!entry) {
-    throw Error("backend " + std::string(backend_name(backend)) + " is not compiled into this build of rtn");
+    if (const std::string problem = spec.validate(); !problem.empty()) {
+      throw Error(std::string(layer_kind_name(spec.kind)) + ": " + problem);
+    }
+    throw Error(std::string(implementation.name()) + " has no " + std::string(layer_kind_name(spec.kind)) +
+                " kernel in this build of rtn");
   }
   return entry->create(spec, weights);
 }

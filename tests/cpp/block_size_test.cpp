@@ -59,7 +59,7 @@ TEST_P(BlockSize, ResetRestartsFromZeroState) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKernels, BlockSize, ::testing::ValuesIn(kernel_registry()), [](const auto& info) {
-  return std::string(layer_kind_name(info.param.kind)) + "_" + std::string(backend_name(info.param.backend));
+  return kernel_test_name(info.param);
 });
 
 }  // namespace

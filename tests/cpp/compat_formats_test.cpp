@@ -73,8 +73,8 @@ constexpr double kTolerance = 1e-4;
 void expect_reproduces(const rtn::ModelDefinition& definition, const Reference& reference) {
   ASSERT_FALSE(reference.input.empty());
   const int frames = static_cast<int>(reference.input.size());
-  for (rtn::Backend backend : rtn::compiled_backends()) {
-    SCOPED_TRACE(std::string("backend ") + std::string(rtn::backend_name(backend)));
+  for (rtn::Implementation backend : rtn::compiled_implementations()) {
+    SCOPED_TRACE(std::string("backend ") + std::string(backend.name()));
     rtn::BackendSelection selection;
     selection.all = backend;
     rtn::Model model = rtn::Model::build(definition, selection);
@@ -244,7 +244,7 @@ std::string error_of(const Json& document, const std::string& source = "m.json")
 
 // Builds on every compiled-in backend and runs a block: what a reader accepts must build and run.
 void expect_builds_and_runs(const rtn::ModelDefinition& definition) {
-  for (rtn::Backend backend : rtn::compiled_backends()) {
+  for (rtn::Implementation backend : rtn::compiled_implementations()) {
     rtn::BackendSelection selection;
     selection.all = backend;
     rtn::Model model = rtn::Model::build(definition, selection);

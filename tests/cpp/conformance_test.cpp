@@ -28,13 +28,15 @@ struct ConformanceCase {
 std::vector<ConformanceCase> all_cases() {
   std::vector<ConformanceCase> cases;
   for (const KernelEntry& entry : kernel_registry()) {
-    for (const LayerSpec& spec : conformance_shapes(entry.kind)) cases.push_back({&entry, spec});
+    for (const LayerSpec& spec : conformance_shapes(entry.kind)) {
+      if (entry.supports(spec)) cases.push_back({&entry, spec});
+    }
   }
   return cases;
 }
 
 std::string case_name(const ::testing::TestParamInfo<ConformanceCase>& info) {
-  std::string name = std::string(backend_name(info.param.entry->backend)) + "_" + info.param.spec.to_string();
+  std::string name = test_name(info.param.entry->implementation) + "_" + info.param.spec.to_string();
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -75,7 +77,7 @@ TEST_P(Conformance, MatchesLibtorch) {
   ASSERT_EQ(expected.size(), static_cast<std::size_t>(kSteps) * test.spec.output_size);
 
   const auto kernel = test.entry->create(test.spec, weights);
-  ASSERT_EQ(kernel->backend(), test.entry->backend);
+  ASSERT_EQ(kernel->implementation(), test.entry->implementation);
   const double bound = tolerance(test.spec.kind);
   const auto error = [&](const std::vector<float>& actual) {
     return is_recurrent(test.spec.kind) ? max_abs_error(actual, expected) : normalised_max_error(actual, expected);
@@ -95,8 +97,8 @@ INSTANTIATE_TEST_SUITE_P(AllKernels, Conformance, ::testing::ValuesIn(all_cases(
 // The registry must hold every layer kind on every compiled-in backend.
 TEST(Registry, EveryKindOnEveryCompiledBackend) {
   for (LayerKind kind : all_layer_kinds()) {
-    for (Backend backend : compiled_backends()) {
-      EXPECT_NE(find_kernel(kind, backend), nullptr) << layer_kind_name(kind) << " on " << backend_name(backend);
+    for (Implementation backend : compiled_implementations()) {
+      EXPECT_NE(find_kernel(kind, backend), nullptr) << layer_kind_name(kind) << " on " << backend.name();
     }
   }
 }

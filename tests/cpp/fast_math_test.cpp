@@ -10,12 +10,8 @@
 #include <limits>
 #include <vector>
 
-#if __has_include("backends/fast_math.hpp")
 #include "backends/fast_math.hpp"
-#else
-#include "../../engine/src/backends/fast_math.hpp"
-#endif
-#if __has_include("backends/xsimd_ops.hpp") && defined(RTN_FAST_MATH_BATCHES)
+#if defined(RTN_FAST_MATH_BATCHES)
 #include "backends/xsimd_ops.hpp"
 #define RTN_FAST_MATH_TEST_OPS 1
 #endif

@@ -137,8 +137,8 @@ std::string write_temp_file(const std::string& name, const std::string& contents
 // Builds the model on every compiled-in backend and runs a block through it: what the loader accepts
 // must build.
 void expect_builds_and_runs(const rtn::ModelDefinition& definition) {
-  for (rtn::Backend backend : rtn::compiled_backends()) {
-    SCOPED_TRACE("backend " + std::string(rtn::backend_name(backend)));
+  for (rtn::Implementation backend : rtn::compiled_implementations()) {
+    SCOPED_TRACE("backend " + std::string(backend.name()));
     rtn::BackendSelection selection;
     selection.all = backend;
     rtn::Model model = rtn::Model::build(definition, selection);

@@ -71,10 +71,10 @@ TEST_P(ModelAgainstTorch, EveryBackendAndAMix) {
   const std::vector<float> expected = torch_model(definition, input, frames);
 
   std::vector<BackendSelection> selections;
-  for (Backend backend : compiled_backends()) selections.push_back({backend, {}});
+  for (Implementation backend : compiled_implementations()) selections.push_back({backend, {}});
   BackendSelection mix;  // layer i on backend i mod (number of backends)
   for (std::size_t i = 0; i < definition.layers.size(); ++i) {
-    mix.per_layer[static_cast<int>(i)] = compiled_backends()[i % compiled_backends().size()];
+    mix.per_layer[static_cast<int>(i)] = compiled_implementations()[i % compiled_implementations().size()];
   }
   selections.push_back(mix);
 
@@ -82,7 +82,7 @@ TEST_P(ModelAgainstTorch, EveryBackendAndAMix) {
     Model model = Model::build(definition, selection);
     for (int block : {1, 64, frames}) {
       EXPECT_LE(max_abs_error(run_model(model, input, frames, block), expected), 1e-4)
-          << test.name << ", block " << block << ", first layer on " << backend_name(model.layer(0).backend());
+          << test.name << ", block " << block << ", first layer on " << model.layer(0).implementation().name();
     }
   }
 }

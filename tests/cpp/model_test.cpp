@@ -102,13 +102,13 @@ TEST(Model, NonFiniteInputIsProcessedAsSilence) {
 TEST(Model, DescribeReportsBackendsAndWhy) {
   BackendSelection selection;
   selection.all = Backend::stl;
-  selection.per_layer[1] = compiled_backends().back();
+  selection.per_layer[1] = compiled_implementations().back();
   Model model = Model::build(lstm_model(false), selection);
   const std::vector<LayerReport> layers = model.describe();
   ASSERT_EQ(layers.size(), 2u);
-  EXPECT_EQ(layers[0].backend, Backend::stl);
+  EXPECT_EQ(layers[0].implementation, Backend::stl);
   EXPECT_EQ(layers[0].reason, "forced for all layers");
-  EXPECT_EQ(layers[1].backend, compiled_backends().back());
+  EXPECT_EQ(layers[1].implementation, compiled_implementations().back());
   EXPECT_EQ(layers[1].reason, "forced for this layer");
   EXPECT_EQ(layers[0].parameters, 4u * 12 * (1 + 12) + 2 * 4 * 12);
   EXPECT_EQ(layers[1].spec.to_string(), "dense(in=12,out=1,bias=1)");

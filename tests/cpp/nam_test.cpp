@@ -21,6 +21,7 @@
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
 #include "rtn/nam_file.hpp"
+#include "support/test_data.hpp"
 #include "rtn/registry.hpp"
 #include "rtn/wavenet_spec.hpp"
 #include "support/allocation_counter.hpp"
@@ -67,7 +68,7 @@ std::string error_of(const std::string& text, const std::string& source = "model
   return "";
 }
 
-std::vector<float> render(const ModelDefinition& definition, Backend backend, const std::vector<float>& input,
+std::vector<float> render(const ModelDefinition& definition, Implementation backend, const std::vector<float>& input,
                           const std::vector<int>& blocks = {kBlock}) {
   BackendSelection selection;
   selection.all = backend;
@@ -91,7 +92,7 @@ std::vector<float> render(const ModelDefinition& definition, Backend backend, co
 struct GoldenCase {
   std::string model;  // shared/data/nam/<model>.nam and <model>.golden.wav
   std::size_t weights;
-  Backend backend;
+  Implementation backend;
 };
 
 std::vector<GoldenCase> golden_cases() {
@@ -100,7 +101,7 @@ std::vector<GoldenCase> golden_cases() {
                                        {"wavenet_a1_standard", 13802},
                                        {"wavenet_a2_max", 818 + 1052},
                                        {"lstm", 70}}) {
-    for (Backend backend : compiled_backends()) cases.push_back({model, weights, backend});
+    for (Implementation backend : compiled_implementations()) cases.push_back({model, weights, backend});
   }
   return cases;
 }
@@ -139,14 +140,14 @@ TEST_P(NamGolden, MatchesNeuralAmpModelerCore) {
   std::sort(errors.begin(), errors.end());
   const double worst = errors.back() / peak;
   const double bulk = errors[errors.size() * 99 / 100] / peak;
-  std::cout << "  " << test.model << " on " << backend_name(test.backend) << ": max error " << worst
+  std::cout << "  " << test.model << " on " << test.backend.name() << ": max error " << worst
             << " of the peak (" << peak << "), 99th percentile " << bulk << "\n";
   EXPECT_LE(bulk, kBulkTolerance);
   EXPECT_LE(worst, kWorstTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, NamGolden, ::testing::ValuesIn(golden_cases()), [](const auto& info) {
-  return info.param.model + "_" + std::string(backend_name(info.param.backend));
+  return info.param.model + "_" + test_name(info.param.backend);
 });
 
 // Blocks of any sizes give what blocks of 64 give (the kernels' own tests check this too; here the whole
@@ -159,7 +160,7 @@ TEST(NamGoldenBlocks, AnyBlockSizesGiveTheSameOutput) {
   for (int i = 0; i < 40; ++i) blocks.push_back(size(rng));
   for (const char* model : {"wavenet", "wavenet_a2_max", "lstm"}) {
     const ModelDefinition definition = parse_nam(read_text(kNamDir + model + ".nam"), model);
-    const Backend backend = default_backend(definition.layers.front().spec);
+    const Implementation backend = default_implementation(definition.layers.front().spec, 64);
     const std::vector<float> reference = render(definition, backend, input);
     const std::vector<float> varied = render(definition, backend, input, blocks);
     double worst = 0;
@@ -237,8 +238,8 @@ TEST(NamFile, LstmResetRestoresTheStoredState) {
   std::uniform_real_distribution<float> uniform(-0.5f, 0.5f);
   std::vector<float> input(300);
   for (float& value : input) value = uniform(rng);
-  for (Backend backend : compiled_backends()) {
-    SCOPED_TRACE(backend_name(backend));
+  for (Implementation backend : compiled_implementations()) {
+    SCOPED_TRACE(backend.name());
     BackendSelection selection;
     selection.all = backend;
     Model model = Model::build(definition, selection);
@@ -257,7 +258,7 @@ TEST(NamFile, LstmResetRestoresTheStoredState) {
 TEST(NamFile, ProcessAndResetNeverAllocate) {
   for (const char* name : {"wavenet_a2_max", "wavenet_a1_standard", "lstm"}) {
     const ModelDefinition definition = parse_nam(read_text(kNamDir + name + ".nam"), name);
-    for (Backend backend : compiled_backends()) {
+    for (Implementation backend : compiled_implementations()) {
       BackendSelection selection;
       selection.all = backend;
       Model model = Model::build(definition, selection);
@@ -268,7 +269,7 @@ TEST(NamFile, ProcessAndResetNeverAllocate) {
       model.reset();
       model.process(buffer.data(), buffer.data(), 37);
       (void)model.process_sample(0.5f);
-      EXPECT_EQ(counter.count(), 0u) << name << " on " << backend_name(backend);
+      EXPECT_EQ(counter.count(), 0u) << name << " on " << backend.name();
     }
   }
 }
@@ -497,10 +498,10 @@ TEST(NamFile, ConvNetComputesNeuralAmpModelersFormulas) {
     const ModelDefinition definition = parse_nam(document_of("ConvNet", config, flat), "convnet.nam");
     EXPECT_EQ(definition.sample_rate, 44100.0);
     const std::vector<float> expected = convnet_reference(channels, dilations, batchnorm, flat, input);
-    for (Backend backend : compiled_backends()) {
+    for (Implementation backend : compiled_implementations()) {
       const std::vector<float> output = render(definition, backend, input, {7});
       for (std::size_t i = 0; i < input.size(); ++i)
-        ASSERT_NEAR(output[i], expected[i], 1e-5) << i << " " << backend_name(backend);
+        ASSERT_NEAR(output[i], expected[i], 1e-5) << i << " " << backend.name();
     }
     std::vector<float> short_by_one = flat;
     short_by_one.pop_back();
@@ -520,7 +521,7 @@ TEST(NamFile, LinearWeighsTheNewestSampleFirst) {
   const ModelDefinition definition =
       parse_nam(document_of("Linear", config, {1.0f, 0.5f, 0.25f, 0.1f}), "linear.nam");
   const std::vector<float> impulse = {1, 0, 0, 0, 0};
-  for (Backend backend : compiled_backends()) {
+  for (Implementation backend : compiled_implementations()) {
     const std::vector<float> output = render(definition, backend, impulse);
     const std::vector<float> expected = {1.1f, 0.6f, 0.35f, 0.1f, 0.1f};
     for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_FLOAT_EQ(output[i], expected[i]) << i;
@@ -535,7 +536,7 @@ TEST(NamFile, LinearWeighsTheNewestSampleFirst) {
 void expect_loads_or_names_the_file(const std::string& text, const std::string& source) {
   try {
     const ModelDefinition definition = parse_nam(text, source);
-    for (Backend backend : compiled_backends()) {
+    for (Implementation backend : compiled_implementations()) {
       BackendSelection selection;
       selection.all = backend;
       Model model = Model::build(definition, selection);

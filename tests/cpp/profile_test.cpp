@@ -28,21 +28,21 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 // A backend other than the built-in default for `spec`, so a decision visibly comes from the profile.
-Backend not_the_default(const LayerSpec& spec, int block) {
-  for (Backend backend : compiled_backends()) {
-    if (backend != default_backend(spec, block)) return backend;
+Implementation not_the_default(const LayerSpec& spec, int block) {
+  for (Implementation implementation : implementations_for(spec)) {
+    if (implementation != default_implementation(spec, block)) return implementation;
   }
-  return compiled_backends().front();
+  return implementations_for(spec).front();
 }
 
-ProfileEntry entry(const LayerSpec& spec, int block, Backend chosen) {
+ProfileEntry entry(const LayerSpec& spec, int block, Implementation chosen) {
   ProfileEntry result;
   result.layer = spec.to_string();
   result.block = block;
-  result.chosen = chosen;
-  for (Backend backend : compiled_backends()) {
+  result.chosen = std::string(chosen.name());
+  for (Implementation backend : compiled_implementations()) {
     BackendMeasurement measurement;
-    measurement.backend = backend;
+    measurement.implementation = std::string(backend.name());
     measurement.ns_per_sample = backend == chosen ? 10.5 : 20.25;
     measurement.median_ns_per_sample = backend == chosen ? 11 : 21;
     measurement.spread = 0.03;
@@ -116,10 +116,10 @@ class ProfileFiles : public ::testing::Test {
 TEST(ProfileJson, RoundTrip) {
   const LayerSpec lstm = LayerSpec::lstm(1, 40), dense = LayerSpec::dense(40, 1);
   Profile profile =
-      this_machines_profile({entry(lstm, 1, compiled_backends().back()), entry(dense, 64, Backend::stl)});
+      this_machines_profile({entry(lstm, 1, compiled_implementations().back()), entry(dense, 64, Backend::stl)});
   profile.entries[1].libtorch_ns_per_sample.reset();
-  profile.entries[1].backends[0].within_tolerance = compiled_backends().size() == 1;
-  profile.entries[1].chosen = compiled_backends().back();
+  profile.entries[1].backends[0].within_tolerance = compiled_implementations().size() == 1;
+  profile.entries[1].chosen = std::string(compiled_implementations().back().name());
 
   const Profile read = parse_profile_json(profile_to_json(profile));
   EXPECT_EQ(read.created, profile.created);
@@ -142,7 +142,7 @@ TEST(ProfileJson, RoundTrip) {
     EXPECT_EQ(b.libtorch_ns_per_sample, a.libtorch_ns_per_sample);
     ASSERT_EQ(b.backends.size(), a.backends.size());
     for (std::size_t k = 0; k < a.backends.size(); ++k) {
-      EXPECT_EQ(b.backends[k].backend, a.backends[k].backend);
+      EXPECT_EQ(b.backends[k].implementation, a.backends[k].implementation);
       EXPECT_EQ(b.backends[k].ns_per_sample, a.backends[k].ns_per_sample);
       EXPECT_EQ(b.backends[k].median_ns_per_sample, a.backends[k].median_ns_per_sample);
       EXPECT_EQ(b.backends[k].spread, a.backends[k].spread);
@@ -244,7 +244,7 @@ void expect_ignored(const std::string& path, const std::string& why) {
   const Model model = Model::build(lstm_model(), selection);
   for (const LayerReport& layer : model.describe()) {
     EXPECT_EQ(layer.reason, "default (profile ignored: " + why + ")");
-    EXPECT_EQ(layer.backend, default_backend(layer.spec, selection.block_size));
+    EXPECT_EQ(layer.implementation, default_implementation(layer.spec, selection.block_size));
   }
   EXPECT_EQ(model.warnings(), loaded.warnings);
 }
@@ -321,8 +321,10 @@ TEST_F(ProfileFiles, CorruptProfilesAreIgnoredWithThePlaceOfTheProblem) {
                  "entries[0].block: expected an integer, got \"x\"");
   expect_ignored(write("zero-block.json", replaced("\"block\": 64", "\"block\": 0")),
                  "entries[0].block: expected an integer in 1...1048576, got 0");
-  expect_ignored(write("chosen.json", replaced("\"chosen\": \"stl\"", "\"chosen\": \"avx\"")),
-                 "entries[0].chosen: unknown backend 'avx' (known: stl, eigen, xsimd)");
+  expect_ignored(write("chosen.json", replaced("\"chosen\": \"stl\"", "\"chosen\": \"AVX 2\"")),
+                 "entries[0].chosen: 'AVX 2' is not an implementation name (such as \"xsimd\" or \"xsimd.fixed\")");
+  expect_ignored(write("unmeasured.json", replaced("\"chosen\": \"stl\"", "\"chosen\": \"xsimd.avx512\"")),
+                 "entries[0].chosen: 'xsimd.avx512' has no measurement in this entry");
   expect_ignored(write("time.json", replaced("\"ns_per_sample\":10.5", "\"ns_per_sample\":-1")),
                  "entries[0].backends.stl.ns_per_sample: expected a number >= 0, got -1");
   expect_ignored(write("wrong.json", replaced("\"within_tolerance\":true", "\"within_tolerance\":false")),
@@ -357,42 +359,42 @@ TEST(Dispatcher, WithoutAProfileEveryLayerGetsTheDefault) {
   const Dispatcher dispatcher;
   const LayerSpec spec = LayerSpec::lstm(1, 40);
   const DispatchDecision decision = dispatcher.choose(spec, 64);
-  EXPECT_EQ(decision.backend, default_backend(spec, 64));
+  EXPECT_EQ(decision.implementation, default_implementation(spec, 64));
   EXPECT_EQ(decision.source, DispatchDecision::Source::built_in_default);
   EXPECT_EQ(decision.reason, "default (no profile)");
 }
 
 TEST(Dispatcher, ExactEntryDecides) {
   const LayerSpec lstm = LayerSpec::lstm(1, 32);
-  const Backend block_choice = not_the_default(lstm, 64), sample_choice = not_the_default(lstm, 1);
+  const Implementation block_choice = not_the_default(lstm, 64), sample_choice = not_the_default(lstm, 1);
   const Dispatcher dispatcher(
       accept_profile(this_machines_profile({entry(lstm, 64, block_choice), entry(lstm, 1, sample_choice),
-                                            entry(lstm, 256, compiled_backends().front())})));
+                                            entry(lstm, 256, compiled_implementations().front())})));
   DispatchDecision decision = dispatcher.choose(lstm, 64);
-  EXPECT_EQ(decision.backend, block_choice);
+  EXPECT_EQ(decision.implementation, block_choice);
   EXPECT_EQ(decision.source, DispatchDecision::Source::profile_exact);
   EXPECT_EQ(decision.reason, "profile: exact entry");
-  EXPECT_EQ(dispatcher.choose(lstm, 1).backend, sample_choice);
+  EXPECT_EQ(dispatcher.choose(lstm, 1).implementation, sample_choice);
   EXPECT_EQ(dispatcher.choose(lstm, 1).reason, "profile: exact entry");
   // Another block size takes the nearest measured one (on a log scale; the smaller on a tie).
   decision = dispatcher.choose(lstm, 128);
-  EXPECT_EQ(decision.backend, block_choice);
+  EXPECT_EQ(decision.implementation, block_choice);
   EXPECT_EQ(decision.reason, "profile: exact entry (measured at block 64)");
   EXPECT_EQ(dispatcher.choose(lstm, 4096).reason, "profile: exact entry (measured at block 256)");
   EXPECT_EQ(dispatcher.choose(lstm, 2).reason, "profile: exact entry (measured at block 64)");
 }
 
 TEST(Dispatcher, NearestShapeOfTheSameKindDecides) {
-  const Backend small_choice = compiled_backends().front(), large_choice = compiled_backends().back();
+  const Implementation small_choice = compiled_implementations().front(), large_choice = compiled_implementations().back();
   const Dispatcher dispatcher(accept_profile(this_machines_profile(
       {entry(LayerSpec::lstm(1, 16), 64, small_choice), entry(LayerSpec::lstm(1, 64), 64, large_choice),
        entry(LayerSpec::gru(1, 8), 64, small_choice)})));
   DispatchDecision decision = dispatcher.choose(LayerSpec::lstm(1, 48), 64);
-  EXPECT_EQ(decision.backend, large_choice);
+  EXPECT_EQ(decision.implementation, large_choice);
   EXPECT_EQ(decision.source, DispatchDecision::Source::profile_nearest);
   EXPECT_EQ(decision.reason, "profile: nearest shape lstm(in=1,hidden=64,layers=1,bias=1)");
   decision = dispatcher.choose(LayerSpec::lstm(1, 20), 64);
-  EXPECT_EQ(decision.backend, small_choice);
+  EXPECT_EQ(decision.implementation, small_choice);
   EXPECT_EQ(decision.reason, "profile: nearest shape lstm(in=1,hidden=16,layers=1,bias=1)");
   EXPECT_EQ(dispatcher.choose(LayerSpec::lstm(1, 20), 100).reason,
             "profile: nearest shape lstm(in=1,hidden=16,layers=1,bias=1) (measured at block 64)");
@@ -401,12 +403,34 @@ TEST(Dispatcher, NearestShapeOfTheSameKindDecides) {
   const LayerSpec huge = LayerSpec::lstm(1, 1024);
   decision = dispatcher.choose(huge, 64);
   EXPECT_EQ(decision.source, DispatchDecision::Source::built_in_default);
-  EXPECT_EQ(decision.backend, default_backend(huge, 64));
+  EXPECT_EQ(decision.implementation, default_implementation(huge, 64));
   EXPECT_EQ(decision.reason, "default (nothing measured near this shape at block 64)");
   EXPECT_EQ(dispatcher.choose(LayerSpec::dense(16, 16), 64).reason,
             "default (nothing measured near this shape at block 64)");
   EXPECT_EQ(dispatcher.choose(LayerSpec::lstm(1, 16), 1).reason,
             "default (the profile has no per-sample entries)");
+}
+
+TEST(Dispatcher, AnImplementationThisBuildLacksFallsBackWithTheReason) {
+  // A profile (built in code here; a file from this build cannot name one) whose entry chose an
+  // implementation this build does not have, e.g. one of a build with more ISA levels.
+  const LayerSpec lstm = LayerSpec::lstm(1, 24);
+  Profile profile = this_machines_profile({entry(lstm, 64, Backend::stl)});
+  BackendMeasurement missing = profile.entries[0].backends[0];
+  missing.implementation = "xsimd.avx1024";
+  missing.ns_per_sample = 1;
+  profile.entries[0].backends.push_back(missing);
+  profile.entries[0].chosen = "xsimd.avx1024";
+  const Dispatcher dispatcher(accept_profile(profile));
+  const DispatchDecision decision = dispatcher.choose(lstm, 64);
+  EXPECT_EQ(decision.source, DispatchDecision::Source::built_in_default);
+  EXPECT_EQ(decision.implementation, default_implementation(lstm, 64));
+  EXPECT_EQ(decision.reason,
+            "default (nothing measured near this shape at block 64; the profile chose xsimd.avx1024, which this "
+            "build lacks)");
+  // The profile file round-trips the unknown name.
+  const Profile read = parse_profile_json(profile_to_json(profile));
+  EXPECT_EQ(read.entries[0].chosen, "xsimd.avx1024");
 }
 
 TEST(Dispatcher, ShapeDistance) {
@@ -427,22 +451,22 @@ TEST(Dispatcher, ShapeDistance) {
 TEST(ModelWithProfile, ReasonsSayWhereEachChoiceCameFrom) {
   const ModelDefinition definition = lstm_model();
   const LayerSpec lstm = definition.layers[0].spec, dense = definition.layers[1].spec;
-  const Backend lstm_choice = not_the_default(lstm, 1);
+  const Implementation lstm_choice = not_the_default(lstm, 1);
   BackendSelection selection;
   selection.profile = accept_profile(this_machines_profile({entry(lstm, 1, lstm_choice)}));
   selection.block_size = 1;
   Model model = Model::build(definition, selection);
   std::vector<LayerReport> layers = model.describe();
-  EXPECT_EQ(layers[0].backend, lstm_choice);
+  EXPECT_EQ(layers[0].implementation, lstm_choice);
   EXPECT_EQ(layers[0].reason, "profile: exact entry");
-  EXPECT_EQ(layers[1].backend, default_backend(dense, 1));
+  EXPECT_EQ(layers[1].implementation, default_implementation(dense, 1));
   EXPECT_EQ(layers[1].reason, "default (nothing measured near this shape at block 1)");
   EXPECT_TRUE(model.warnings().empty());
 
   // Forcing wins over the profile.
   selection.per_layer[0] = Backend::stl;
   layers = Model::build(definition, selection).describe();
-  EXPECT_EQ(layers[0].backend, Backend::stl);
+  EXPECT_EQ(layers[0].implementation, Backend::stl);
   EXPECT_EQ(layers[0].reason, "forced for this layer");
 
   // A profile that does not apply here, given in memory.
@@ -473,7 +497,7 @@ TEST(Machine, IdentityIsDetected) {
   const BuildIdentity& build = this_build();
   EXPECT_FALSE(build.rtn_version.empty());
   EXPECT_FALSE(build.compiler.empty());
-  EXPECT_EQ(build.backends.size(), compiled_backends().size());
+  EXPECT_EQ(build.backends.size(), compiled_implementations().size());
 }
 
 }  // namespace

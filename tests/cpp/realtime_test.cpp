@@ -43,13 +43,13 @@ TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
   for (int frames : {1, 1, 7, 64, 256, 3}) kernel->process(input.data(), output.data(), frames);
   kernel->reset();
   kernel->process(input.data(), output.data(), 1);
-  EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend_name(GetParam().backend);
+  EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << GetParam().implementation.name();
 }
 
 // Wide and deep layers: where a library's matrix product would switch to heap-allocated packing buffers.
 TEST(NoAllocation, LargeLayersOnEveryBackend) {
   for (const LayerSpec& spec : {LayerSpec::conv1d(128, 128, 5, 2), LayerSpec::dense(256, 256), LayerSpec::lstm(64, 128)}) {
-    for (Backend backend : compiled_backends()) {
+    for (Implementation backend : compiled_implementations()) {
       std::mt19937 rng(6);
       const auto kernel = create_kernel(spec, backend, random_weights(spec, rng));
       kernel->prepare(512);
@@ -57,13 +57,13 @@ TEST(NoAllocation, LargeLayersOnEveryBackend) {
       std::vector<float> output(512 * static_cast<std::size_t>(spec.output_size));
       CountAllocations counter;
       for (int frames : {1, 33, 512}) kernel->process(input.data(), output.data(), frames);
-      EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend_name(backend);
+      EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend.name();
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllKernels, NoAllocation, ::testing::ValuesIn(kernel_registry()), [](const auto& info) {
-  return std::string(layer_kind_name(info.param.kind)) + "_" + std::string(backend_name(info.param.backend));
+  return kernel_test_name(info.param);
 });
 
 ModelDefinition every_layer_model() {
@@ -82,7 +82,7 @@ ModelDefinition every_layer_model() {
 }
 
 TEST(NoAllocation, ModelProcessResetAndPerSampleNeverAllocate) {
-  for (Backend backend : compiled_backends()) {
+  for (Implementation backend : compiled_implementations()) {
     Model model = Model::build(every_layer_model(), {backend, {}});
     model.prepare(128);
     std::mt19937 rng(4);
@@ -92,7 +92,7 @@ TEST(NoAllocation, ModelProcessResetAndPerSampleNeverAllocate) {
     model.reset();
     model.process(buffer.data(), buffer.data(), 17);
     (void)model.process_sample(0.25f);
-    EXPECT_EQ(counter.count(), 0u) << backend_name(backend);
+    EXPECT_EQ(counter.count(), 0u) << backend.name();
   }
 }
 
@@ -120,12 +120,12 @@ TEST(Denormals, RecurrentStateDecayingToSilenceStaysNormalOrZero) {
   ModelDefinition definition;
   definition.layers.push_back({LayerSpec::lstm(1, 16), random_weights(LayerSpec::lstm(1, 16), rng)});
   definition.layers.push_back({LayerSpec::dense(16, 1), random_weights(LayerSpec::dense(16, 1), rng)});
-  for (Backend backend : compiled_backends()) {
+  for (Implementation backend : compiled_implementations()) {
     Model model = Model::build(definition, {backend, {}});
     std::vector<float> signal = random_signal(200, 1, rng);
     signal.resize(20000, 0.0f);  // a burst, then a long silence
     model.process(signal.data(), signal.data(), static_cast<int>(signal.size()));
-    for (float value : signal) ASSERT_NE(std::fpclassify(value), FP_SUBNORMAL) << backend_name(backend);
+    for (float value : signal) ASSERT_NE(std::fpclassify(value), FP_SUBNORMAL) << backend.name();
   }
 }
 

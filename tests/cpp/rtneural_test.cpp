@@ -120,8 +120,8 @@ TEST_P(RtneuralReference, MatchesTensorflowOnEveryBackend) {
   ASSERT_EQ(input.size(), expected.size());
   const int frames = static_cast<int>(input.size());
 
-  for (rtn::Backend backend : rtn::compiled_backends()) {
-    SCOPED_TRACE(std::string("backend ") + std::string(rtn::backend_name(backend)));
+  for (rtn::Implementation backend : rtn::compiled_implementations()) {
+    SCOPED_TRACE(std::string("backend ") + std::string(backend.name()));
     rtn::BackendSelection selection;
     selection.all = backend;
     rtn::Model model = rtn::Model::build(definition, selection);
@@ -151,10 +151,10 @@ TEST_P(RtneuralReference, MatchesTensorflowOnEveryBackend) {
         << reference.name << ", blocks of 1, 7, 32, 3, 64, 13";
     // Recorded with the test result (ctest's XML, --gtest_output) for the report on errors against
     // TensorFlow.
-    RecordProperty(reference.name + "_" + std::string(rtn::backend_name(backend)) + "_max_abs_error",
+    RecordProperty(reference.name + "_" + std::string(backend.name()) + "_max_abs_error",
                    std::to_string(sample_error));
     std::printf("[ rtneural ] %-5s %-5s max |rtn - TensorFlow| = %.3g\n", reference.name.c_str(),
-                std::string(rtn::backend_name(backend)).c_str(), sample_error);
+                std::string(backend.name()).c_str(), sample_error);
   }
 }
 

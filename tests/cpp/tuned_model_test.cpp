@@ -65,7 +65,7 @@ double model_tolerance(const ModelDefinition& definition) {
 }
 
 // A profile of this machine and build in which layer i of `definition` chooses backends[i].
-LoadedProfile profile_choosing(const ModelDefinition& definition, const std::vector<Backend>& backends) {
+LoadedProfile profile_choosing(const ModelDefinition& definition, const std::vector<Implementation>& backends) {
   Profile profile;
   profile.machine = this_machine();
   profile.build = this_build();
@@ -73,8 +73,8 @@ LoadedProfile profile_choosing(const ModelDefinition& definition, const std::vec
     ProfileEntry entry;
     entry.layer = definition.layers[i].spec.to_string();
     entry.block = kBlock;
-    entry.chosen = backends[i];
-    entry.backends.push_back({backends[i], 1, 1, 0, 0, 0, true});
+    entry.chosen = std::string(backends[i].name());
+    entry.backends.push_back({entry.chosen, 1, 1, 0, 0, 0, true});
     // Layers of the same shape (the conv stack's tanh) share an entry: the first decides.
     if (!profile.find(entry.layer, kBlock)) profile.entries.push_back(entry);
   }
@@ -87,17 +87,26 @@ TEST(TunedModel, EveryBackendAProfileMayPickComputesTheSameFunction) {
     std::mt19937 rng(42);
     const std::vector<float> input = random_signal(kFrames, definition.input_channels, rng, 0.5f);
     const std::vector<float> expected = torch_chain(definition, input);
-    const std::size_t count = compiled_backends().size();
-    // Each backend for every layer, then each rotation of the backends across the layers.
-    std::vector<std::vector<Backend>> choices;
-    for (Backend backend : compiled_backends()) choices.emplace_back(definition.layers.size(), backend);
-    for (std::size_t shift = 0; shift < count; ++shift) {
-      std::vector<Backend> mixed;
-      for (std::size_t i = 0; i < definition.layers.size(); ++i)
-        mixed.push_back(compiled_backends()[(i + shift) % count]);
+    // Each implementation for every layer that it can compute (its backend's generic kernels for the
+    // others), then each rotation of the implementations that can compute each layer across the layers.
+    std::vector<std::vector<Implementation>> choices;
+    for (Implementation implementation : compiled_implementations()) {
+      std::vector<Implementation> all;
+      for (const LayerDefinition& layer : definition.layers) {
+        const KernelEntry* entry = find_kernel(layer.spec.kind, implementation);
+        all.push_back(entry && entry->supports(layer.spec) ? implementation : Implementation(implementation.backend()));
+      }
+      choices.push_back(all);
+    }
+    for (std::size_t shift = 0; shift < compiled_implementations().size(); ++shift) {
+      std::vector<Implementation> mixed;
+      for (std::size_t i = 0; i < definition.layers.size(); ++i) {
+        const std::vector<Implementation> candidates = implementations_for(definition.layers[i].spec);
+        mixed.push_back(candidates[(i + shift) % candidates.size()]);
+      }
       choices.push_back(mixed);
     }
-    for (const std::vector<Backend>& backends : choices) {
+    for (const std::vector<Implementation>& backends : choices) {
       BackendSelection selection;
       selection.profile = profile_choosing(definition, backends);
       selection.block_size = kBlock;
@@ -105,12 +114,12 @@ TEST(TunedModel, EveryBackendAProfileMayPickComputesTheSameFunction) {
       std::string chosen;
       const std::vector<LayerReport> layers = model.describe();
       for (std::size_t i = 0; i < layers.size(); ++i) {
-        chosen += std::string(backend_name(layers[i].backend)) + " ";
+        chosen += std::string(layers[i].implementation.name()) + " ";
         EXPECT_EQ(layers[i].reason, "profile: exact entry") << example.name << " layer " << i;
         // Repeated shapes take the first layer's choice.
         const ProfileEntry* entry = selection.profile.profile->find(layers[i].spec.to_string(), kBlock);
         ASSERT_NE(entry, nullptr);
-        EXPECT_EQ(layers[i].backend, entry->chosen);
+        EXPECT_EQ(layers[i].implementation.name(), entry->chosen);
       }
       std::vector<float> output(expected.size());
       for (int first = 0; first < kFrames; first += kBlock) {

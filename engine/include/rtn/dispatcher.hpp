@@ -1,10 +1,10 @@
 #pragma once
-// The dispatcher: at model load, the backend for each layer, from the tuning profile where it has a
+// The dispatcher: at model load, the implementation for each layer, from the tuning profile where it has a
 // measurement and from the built-in defaults where it has none. Used by Model::build; the tuner and the
 // tests use it directly to see what a profile decides.
 #include <string>
 
-#include "rtn/backend.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/layer_spec.hpp"
 #include "rtn/profile.hpp"
 
@@ -22,7 +22,7 @@ double shape_distance(const std::string& layer_a, const std::string& layer_b);
 
 struct DispatchDecision {
   enum class Source { profile_exact, profile_nearest, built_in_default };
-  Backend backend = Backend::stl;
+  Implementation implementation;
   Source source = Source::built_in_default;
   // Why, for people: "profile: exact entry", "profile: nearest shape lstm(in=1,hidden=32,layers=1,bias=1)",
   // "default (no profile)", "default (profile ignored: made on X, this CPU is Y)",
@@ -34,14 +34,14 @@ struct DispatchDecision {
 class Dispatcher {
  public:
   // Chooses from `profile` when it is in use (profile.profile set), else from the built-in defaults
-  // (default_backend()). Allocates.
+  // (default_implementation()). Allocates.
   explicit Dispatcher(LoadedProfile profile = {});
 
-  // The backend for a layer processed `block` frames per call (1: per sample), and why. The profile's
+  // The implementation for a layer processed `block` frames per call (1: per sample), and why. The profile's
   // measurements at the nearest measured block size decide: per-sample entries only for block 1, block
   // entries (the nearest size on a log scale) otherwise. There the exact entry wins, else the nearest shape
-  // of the same kind within kMaxNearestShapeDistance, else the default. Only backends compiled into this
-  // build are ever returned. Allocates (the reason).
+  // of the same kind within kMaxNearestShapeDistance, else the default. Only implementations compiled into
+  // this build that can compute the shape are ever returned. Allocates (the reason).
   DispatchDecision choose(const LayerSpec& spec, int block) const;
 
   const LoadedProfile& profile() const noexcept { return profile_; }

@@ -1,20 +1,24 @@
 #pragma once
-// Kernel: one layer kind computed on one backend. Every kernel of a kind has this interface and
+// Kernel: one layer kind computed by one implementation (rtn/implementation.hpp). Every kernel of a kind has this interface and
 // the same numerics contract, so tests, the tuner and models treat them alike.
-#include "rtn/backend.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/layer_spec.hpp"
 
 namespace rtn {
 
 class Kernel {
  public:
-  Kernel(const LayerSpec& spec, Backend backend) : spec_(spec), backend_(backend) {}
+  Kernel(const LayerSpec& spec, Implementation implementation) : spec_(spec), implementation_(implementation) {}
   virtual ~Kernel() = default;
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
 
   const LayerSpec& spec() const noexcept { return spec_; }
-  Backend backend() const noexcept { return backend_; }
+  // What computes it ("xsimd.fixed"), and that implementation's backend.
+  Implementation implementation() const noexcept { return implementation_; }
+  Backend backend() const noexcept { return implementation_.backend(); }
+  // Set by the registry (KernelEntry::create) to the entry that built the kernel.
+  void set_implementation(Implementation implementation) noexcept { implementation_ = implementation; }
   int input_size() const noexcept { return spec_.input_size; }
   int output_size() const noexcept { return spec_.output_size; }
 
@@ -31,7 +35,7 @@ class Kernel {
 
  private:
   LayerSpec spec_;
-  Backend backend_;
+  Implementation implementation_;
 };
 
 }  // namespace rtn

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "rtn/backend.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/layer_spec.hpp"
 #include "rtn/profile.hpp"
@@ -37,17 +37,20 @@ struct ModelDefinition {
   std::vector<LayerDefinition> layers;
 };
 
-// Which backend computes each layer. A per-layer entry wins over `all`, which wins over the tuning
-// profile, which wins over the built-in defaults (see docs/profile.md for how the profile decides).
+// Which implementation computes each layer. A per-layer entry wins over `all`, which wins over the tuning
+// profile, which wins over the built-in defaults (see docs/profile.md for how the profile decides). An
+// implementation that cannot compute a layer's shape (a fixed-size variant of other sizes) is an error
+// when forced for that layer; forced for all layers, such layers get the default instead, with the reason.
 struct BackendSelection {
   BackendSelection() = default;
-  // Brace-initialisable as {backend, {}} and {std::nullopt, {{layer, backend}}}, as before the profile
-  // fields were added.
-  BackendSelection(std::optional<Backend> all_layers, std::map<int, Backend> layers = {})
+  // Brace-initialisable as {backend, {}}, {implementation, {}} and {std::nullopt, {{layer, backend}}}.
+  BackendSelection(std::optional<Implementation> all_layers, std::map<int, Implementation> layers = {})
       : all(all_layers), per_layer(std::move(layers)) {}
+  BackendSelection(Backend all_layers, std::map<int, Implementation> layers = {})
+      : all(Implementation(all_layers)), per_layer(std::move(layers)) {}
 
-  std::optional<Backend> all;
-  std::map<int, Backend> per_layer;  // layer index -> backend
+  std::optional<Implementation> all;
+  std::map<int, Implementation> per_layer;  // layer index -> implementation
   // The tuning profile, as load_profile() found it (or accept_profile() took it). Empty: no profile.
   LoadedProfile profile;
   // The frames per process() call the host will use (1 for per-sample processing): the profile's
@@ -55,16 +58,15 @@ struct BackendSelection {
   int block_size = 64;
 };
 
-// The backend a layer gets when no profile decides: the fastest in our measurements on typical shapes
-// among those compiled in, for blocks of `block` frames (see docs/backends.md). Never allocates.
-Backend default_backend(const LayerSpec& spec, int block) noexcept;
-// The same for blocks of 64 frames.
-Backend default_backend(const LayerSpec& spec) noexcept;
+// The implementation a layer gets when no profile decides: the fastest in our measurements on typical
+// shapes among those compiled in and able to compute it, for blocks of `block` frames (see
+// docs/backends.md). Never allocates.
+Implementation default_implementation(const LayerSpec& spec, int block) noexcept;
 
 struct LayerReport {
   LayerSpec spec;
-  Backend backend;
-  // Why this backend: "forced for all layers", "forced for this layer", "profile: exact entry",
+  Implementation implementation;
+  // Why this implementation: "forced for all layers", "forced for this layer", "profile: exact entry",
   // "profile: nearest shape lstm(in=1,hidden=32,layers=1,bias=1)", "default (no profile)",
   // "default (profile ignored: made on X, this CPU is Y)" (see DispatchDecision::reason).
   std::string reason;

@@ -1,6 +1,6 @@
 #pragma once
-// The tuning profile: which backend `rtn-tune` measured fastest for each layer shape and block size on
-// one machine and one build of rtn, with every backend's time and error. The format is documented in
+// The tuning profile: which implementation `rtn-tune` measured fastest for each layer shape and block size
+// on one machine and one build of rtn, with every implementation's time and error. The format is documented in
 // docs/profile.md (schema: docs/rtn-profile.schema.json).
 //
 // Like FFTW's wisdom, a profile is used all-or-nothing: one made on another CPU or by another build is
@@ -44,9 +44,13 @@ struct BuildIdentity {
   std::string flags;                  // "-O3 -DNDEBUG -march=native"
   std::string eigen_version;          // "3.4.0"; empty when the Eigen backend is not compiled in
   std::string xsimd_version;          // "8.1.0"; empty when the xsimd backend is not compiled in
-  std::vector<std::string> backends;  // compiled in: "stl", "eigen", "xsimd"
+  std::vector<std::string> backends;  // the implementations compiled in: "stl", "eigen", "xsimd", "xsimd.fixed"
+  // A hash of the kernels' source code: a library rebuilt with changed kernels ignores profiles that
+  // measured the old ones, even with the same version, compiler and flags.
+  std::string kernel_sources;
 
-  // "rtn 0.1.0, GCC 12.2.0 -O3 -DNDEBUG -march=native, backends stl eigen xsimd". Allocates.
+  // "rtn 0.1.0, GCC 12.2.0 -O3 -DNDEBUG -march=native, kernels 1a2b3c4d, implementations stl eigen xsimd".
+  // Allocates.
   std::string describe() const;
 };
 
@@ -56,27 +60,28 @@ const MachineIdentity& this_machine();
 // This build of the library. Allocates on the first call only.
 const BuildIdentity& this_build();
 
-// One backend measured on one layer shape and block size.
+// One implementation measured on one layer shape and block size.
 struct BackendMeasurement {
-  Backend backend = Backend::stl;
+  // The implementation's name ("xsimd.fixed"). A name this build does not know is kept, never chosen.
+  std::string implementation;
   double ns_per_sample = 0;         // the low quantile of the repetitions: what the choice is made on
   double median_ns_per_sample = 0;  // for reporting
   double spread = 0;                // (p75 - p25) / median of the repetitions
   double max_abs_error = 0;         // largest |output - libtorch's output|
   double max_rel_error = 0;         // max_abs_error / max(1, peak |libtorch's output|)
-  bool within_tolerance = true;     // a backend outside the tolerance is never chosen
+  bool within_tolerance = true;     // an implementation outside the tolerance is never chosen
 };
 
-// The measurements of one layer shape at one block size, and the backend chosen from them.
+// The measurements of one layer shape at one block size, and the implementation chosen from them.
 struct ProfileEntry {
   std::string layer;  // LayerSpec::to_string(): "lstm(in=1,hidden=40,layers=1,bias=1)"
   int block = 1;      // frames per process() call: 1 is per-sample processing
-  Backend chosen = Backend::stl;
+  std::string chosen;  // an implementation's name
   std::vector<BackendMeasurement> backends;
   std::optional<double> libtorch_ns_per_sample;  // libtorch on the same shape and block, when measured
 
-  // The measurement of `backend`, or nullptr. Never allocates.
-  const BackendMeasurement* find(Backend backend) const noexcept;
+  // The measurement of the implementation named `implementation`, or nullptr. Never allocates.
+  const BackendMeasurement* find(std::string_view implementation) const noexcept;
 };
 
 struct Profile {
@@ -124,7 +129,7 @@ std::string default_profile_path();
 // resolve. Allocates.
 std::string profile_to_json(const Profile& profile);
 // Reads and fully validates a profile document. Allocates. Throws rtn::Error naming `source_name` and the
-// exact place of the problem ("p.json: entries[3].chosen: unknown backend 'avx'").
+// exact place of the problem ("p.json: entries[3].chosen: 'xsimd' was not measured in this entry").
 Profile parse_profile_json(std::string_view text, const std::string& source_name = "<memory>");
 // Writes `profile` to `path`, creating missing directories; the file is replaced at once (written aside,
 // then renamed) so a reader never sees half a profile. Allocates. Throws rtn::Error when it cannot write.

@@ -3,8 +3,10 @@
 // Adding a layer: a folder in layers/ with <layer>.cpp, stl.cpp, eigen.cpp, xsimd.cpp,
 // one RTN_DECLARE_FACTORIES line here and one line in registry.cpp.
 #include <memory>
+#include <vector>
 
 #include "rtn/kernel.hpp"
+#include "rtn/registry.hpp"
 #include "rtn/weights.hpp"
 
 #define RTN_DECLARE_FACTORIES(layer)                                                          \
@@ -21,6 +23,10 @@ RTN_DECLARE_FACTORIES(conv1d)
 RTN_DECLARE_FACTORIES(gru)
 RTN_DECLARE_FACTORIES(lstm)
 RTN_DECLARE_FACTORIES(wavenet)
+
+// The kernels of the variant implementations (xsimd.fixed, ...), each entry with the shapes it supports:
+// layers/variants.cpp.
+std::vector<KernelEntry> variant_kernels();
 
 }  // namespace rtn
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "rtn/model.hpp"
+#include "rtn/registry.hpp"
 
 namespace rtn {
 
@@ -48,18 +49,22 @@ std::string block_note(int measured, int asked) {
   return measured == asked ? "" : " (measured at block " + std::to_string(measured) + ")";
 }
 
-// `preferred` if compiled in, else the first compiled one of xsimd, eigen, stl.
-Backend compiled_or_fallback(Backend preferred) noexcept {
-  if (backend_compiled(preferred)) return preferred;
+// `preferred` if this build can compute `spec` with it, else the first of xsimd, eigen, stl that can.
+Implementation compiled_or_fallback(const LayerSpec& spec, Implementation preferred) noexcept {
+  const auto can_compute = [&](Implementation implementation) {
+    const KernelEntry* entry = find_kernel(spec.kind, implementation);
+    return entry && entry->supports(spec);
+  };
+  if (can_compute(preferred)) return preferred;
   for (Backend backend : {Backend::xsimd, Backend::eigen, Backend::stl}) {
-    if (backend_compiled(backend)) return backend;
+    if (can_compute(backend)) return backend;
   }
   return Backend::stl;
 }
 
 }  // namespace
 
-Backend default_backend(const LayerSpec& spec, int block) noexcept {
+Implementation default_implementation(const LayerSpec& spec, int block) noexcept {
   // What rtn-tune measured on the bundled suite (suites/default.json), as a rule per kind: see
   // docs/backends.md for the numbers. Where backends were within noise of each other, xsimd.
   const bool per_sample = block <= 1;
@@ -105,10 +110,8 @@ Backend default_backend(const LayerSpec& spec, int block) noexcept {
     default:
       break;  // elu (xsimd by 15x), batchnorm1d, relu, leaky_relu (within noise), and kinds not measured
   }
-  return compiled_or_fallback(backend);
+  return compiled_or_fallback(spec, backend);
 }
-
-Backend default_backend(const LayerSpec& spec) noexcept { return default_backend(spec, 64); }
 
 double shape_distance(const std::string& layer_a, const std::string& layer_b) {
   constexpr double kInfinite = std::numeric_limits<double>::infinity();
@@ -145,7 +148,7 @@ int Dispatcher::measured_block(int block) const {
 
 DispatchDecision Dispatcher::choose(const LayerSpec& spec, int block) const {
   DispatchDecision decision;
-  decision.backend = default_backend(spec, block);
+  decision.implementation = default_implementation(spec, block);
   decision.source = DispatchDecision::Source::built_in_default;
   if (!profile_.profile) {
     decision.reason = profile_.ignored.empty() ? "default (no profile)"
@@ -160,31 +163,48 @@ DispatchDecision Dispatcher::choose(const LayerSpec& spec, int block) const {
   }
   const std::string key = spec.to_string();
   const Profile& profile = *profile_.profile;
-  // A backend this build lacks cannot be chosen; a matching build identity makes that impossible for a file,
-  // but a profile built in code may name one.
-  if (const ProfileEntry* exact = profile.find(key, measured); exact && backend_compiled(exact->chosen)) {
-    decision.backend = exact->chosen;
-    decision.source = DispatchDecision::Source::profile_exact;
-    decision.reason = "profile: exact entry" + block_note(measured, block);
-    return decision;
+  // An implementation this build lacks, or one that cannot compute this shape (a nearest entry's fixed-size
+  // kernel), cannot be chosen: the choice falls through, and the reason says why.
+  std::string unusable;
+  const auto usable = [&](const std::string& name) -> std::optional<Implementation> {
+    const std::optional<Implementation> implementation = Implementation::parse(name);
+    const KernelEntry* entry = implementation ? find_kernel(spec.kind, *implementation) : nullptr;
+    if (entry && entry->supports(spec)) return implementation;
+    if (unusable.empty()) {
+      unusable = "; the profile chose " + name +
+                 (entry ? ", which has no kernel for this shape" : ", which this build lacks");
+    }
+    return std::nullopt;
+  };
+  if (const ProfileEntry* exact = profile.find(key, measured)) {
+    if (const auto implementation = usable(exact->chosen)) {
+      decision.implementation = *implementation;
+      decision.source = DispatchDecision::Source::profile_exact;
+      decision.reason = "profile: exact entry" + block_note(measured, block);
+      return decision;
+    }
   }
   const ProfileEntry* nearest = nullptr;
+  std::optional<Implementation> nearest_choice;
   double nearest_distance = std::numeric_limits<double>::infinity();
   for (const ProfileEntry& entry : profile.entries) {
-    if (entry.block != measured || !backend_compiled(entry.chosen)) continue;
+    if (entry.block != measured) continue;
     const double distance = shape_distance(key, entry.layer);
-    if (distance < nearest_distance) {
+    if (distance >= nearest_distance || distance > kMaxNearestShapeDistance) continue;
+    if (const auto implementation = usable(entry.chosen)) {
       nearest = &entry;
+      nearest_choice = implementation;
       nearest_distance = distance;
     }
   }
-  if (nearest && nearest_distance <= kMaxNearestShapeDistance) {
-    decision.backend = nearest->chosen;
+  if (nearest) {
+    decision.implementation = *nearest_choice;
     decision.source = DispatchDecision::Source::profile_nearest;
     decision.reason = "profile: nearest shape " + nearest->layer + block_note(measured, block);
     return decision;
   }
-  decision.reason = "default (nothing measured near this shape at block " + std::to_string(measured) + ")";
+  decision.reason =
+      "default (nothing measured near this shape at block " + std::to_string(measured) + unusable + ")";
   return decision;
 }
 

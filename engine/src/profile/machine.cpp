@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "rtn/implementation.hpp"
 #include "rtn/profile.hpp"
 
 #ifdef RTN_HAVE_CPUINFO
@@ -373,7 +374,8 @@ BuildIdentity detect_build() {
   build.xsimd_version = std::to_string(XSIMD_VERSION_MAJOR) + "." + std::to_string(XSIMD_VERSION_MINOR) +
                         "." + std::to_string(XSIMD_VERSION_PATCH);
 #endif
-  for (Backend backend : compiled_backends()) build.backends.emplace_back(backend_name(backend));
+  for (Implementation implementation : compiled_implementations()) build.backends.emplace_back(implementation.name());
+  build.kernel_sources = RTN_KERNEL_SOURCES_HASH;
   return build;
 }
 
@@ -387,8 +389,9 @@ std::string MachineIdentity::describe() const {
 std::string BuildIdentity::describe() const {
   std::string text = "rtn " + rtn_version + ", " + compiler;
   if (!flags.empty()) text += " " + flags;
-  text += ", backends";
-  for (const std::string& backend : backends) text += " " + backend;
+  if (!kernel_sources.empty()) text += ", kernels " + kernel_sources;
+  text += ", implementations";
+  for (const std::string& implementation : backends) text += " " + implementation;
   return text;
 }
 

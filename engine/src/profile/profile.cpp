@@ -55,16 +55,17 @@ std::string build_mismatch(const BuildIdentity& made_by, const BuildIdentity& he
   compare("flags", made_by.flags, here.flags);
   compare("Eigen", made_by.eigen_version, here.eigen_version);
   compare("xsimd", made_by.xsimd_version, here.xsimd_version);
-  compare("backends", join(made_by.backends, " "), join(here.backends, " "));
+  compare("kernel sources", made_by.kernel_sources, here.kernel_sources);
+  compare("implementations", join(made_by.backends, " "), join(here.backends, " "));
   if (differences.empty()) return "";
   return "made by another build of rtn: " + join(differences, "; ");
 }
 
 }  // namespace
 
-const BackendMeasurement* ProfileEntry::find(Backend backend) const noexcept {
+const BackendMeasurement* ProfileEntry::find(std::string_view implementation) const noexcept {
   for (const BackendMeasurement& measurement : backends) {
-    if (measurement.backend == backend) return &measurement;
+    if (measurement.implementation == implementation) return &measurement;
   }
   return nullptr;
 }

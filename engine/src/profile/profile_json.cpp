@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "rtn/error.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/profile.hpp"
 
 namespace rtn {
@@ -44,6 +45,20 @@ OrderedJson measurement_json(const BackendMeasurement& measurement) {
   json["max_rel_error"] = round_significant(measurement.max_rel_error, 2);
   json["within_tolerance"] = measurement.within_tolerance;
   return json;
+}
+
+// In the order of Implementation::all() (stl, eigen, xsimd, then the variants), names this build does not
+// know after them by name: the same profile always reads and writes the same.
+void sort_by_name(std::vector<BackendMeasurement>& measurements) {
+  const auto rank = [](const BackendMeasurement& measurement) {
+    const std::optional<Implementation> known = Implementation::parse(measurement.implementation);
+    const auto& all = Implementation::all();
+    return known ? std::find(all.begin(), all.end(), *known) - all.begin() : static_cast<std::ptrdiff_t>(all.size());
+  };
+  std::stable_sort(measurements.begin(), measurements.end(), [&](const BackendMeasurement& a, const BackendMeasurement& b) {
+    const auto rank_a = rank(a), rank_b = rank(b);
+    return rank_a != rank_b ? rank_a < rank_b : a.implementation < b.implementation;
+  });
 }
 
 std::string indent_lines(const std::string& text, const std::string& indent) {
@@ -206,10 +221,18 @@ class ProfileReader {
     return value.get<bool>();
   }
 
-  static Backend backend_named(const std::string& name, const std::string& path) {
-    const std::optional<Backend> backend = parse_backend(name);
-    if (!backend) fail(path, "unknown backend '" + name + "' (known: stl, eigen, xsimd)");
-    return *backend;
+  // An implementation's name: "xsimd", "xsimd.fixed". One this build does not know is kept (the dispatcher
+  // never chooses it, and says why); only the form is checked.
+  static std::string implementation_named(const std::string& name, const std::string& path) {
+    const bool well_formed =
+        !name.empty() && name.size() <= 64 && name.front() != '.' && name.back() != '.' &&
+        std::all_of(name.begin(), name.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+        });
+    if (!well_formed) {
+      fail(path, "'" + name + "' is not an implementation name (such as \"xsimd\" or \"xsimd.fixed\")");
+    }
+    return name;
   }
 
   static MachineIdentity read_machine(const Json& json, const std::string& path) {
@@ -233,7 +256,8 @@ class ProfileReader {
 
   static BuildIdentity read_build(const Json& json, const std::string& path) {
     expect_object(json, path);
-    only_keys(json, path, {"rtn_version", "compiler", "flags", "eigen_version", "xsimd_version", "backends"});
+    only_keys(json, path,
+              {"rtn_version", "compiler", "flags", "eigen_version", "xsimd_version", "kernel_sources", "backends"});
     BuildIdentity build;
     build.rtn_version = string_at(json, path, "rtn_version");
     build.compiler = string_at(json, path, "compiler");
@@ -241,6 +265,7 @@ class ProfileReader {
     build.eigen_version = string_at(json, path, "eigen_version");
     build.xsimd_version = string_at(json, path, "xsimd_version");
     build.backends = strings_at(json, path, "backends");
+    if (json.contains("kernel_sources")) build.kernel_sources = string_at(json, path, "kernel_sources");
     return build;
   }
 
@@ -271,11 +296,11 @@ class ProfileReader {
     const std::string backends_path = join_path(path, "backends");
     const Json& backends = member(json, path, "backends");
     expect_object(backends, backends_path);
-    if (backends.empty()) fail(backends_path, "no backend measured");
+    if (backends.empty()) fail(backends_path, "no implementation measured");
     for (const auto& [name, value] : backends.items()) {
       const std::string where = join_path(backends_path, name);
       BackendMeasurement measurement;
-      measurement.backend = backend_named(name, where);
+      measurement.implementation = implementation_named(name, where);
       expect_object(value, where);
       only_keys(value, where,
                 {"ns_per_sample", "median_ns_per_sample", "spread", "max_abs_error", "max_rel_error",
@@ -288,11 +313,9 @@ class ProfileReader {
       measurement.within_tolerance = bool_at(value, where, "within_tolerance");
       entry.backends.push_back(measurement);
     }
-    // In the enum's order, whatever the file's: the same profile always reads (and writes) the same.
-    std::sort(entry.backends.begin(), entry.backends.end(),
-              [](const BackendMeasurement& a, const BackendMeasurement& b) { return a.backend < b.backend; });
+    sort_by_name(entry.backends);
     const std::string chosen = string_at(json, path, "chosen");
-    entry.chosen = backend_named(chosen, join_path(path, "chosen"));
+    entry.chosen = implementation_named(chosen, join_path(path, "chosen"));
     const BackendMeasurement* measured = entry.find(entry.chosen);
     if (!measured) fail(join_path(path, "chosen"), "'" + chosen + "' has no measurement in this entry");
     if (!measured->within_tolerance) {
@@ -365,6 +388,7 @@ std::string profile_to_json(const Profile& profile) {
   build["flags"] = profile.build.flags;
   build["eigen_version"] = profile.build.eigen_version;
   build["xsimd_version"] = profile.build.xsimd_version;
+  build["kernel_sources"] = profile.build.kernel_sources;
   build["backends"] = profile.build.backends;
   OrderedJson tuner = OrderedJson::object();
   for (const auto& [key, value] : profile.tuner) tuner[key] = value;
@@ -391,19 +415,17 @@ std::string profile_to_json(const Profile& profile) {
     const ProfileEntry& entry = profile.entries[i];
     text += i ? ",\n" : "\n";
     text += "    {\"layer\": " + OrderedJson(entry.layer).dump() +
-            ", \"block\": " + std::to_string(entry.block) + ", \"chosen\": \"" +
-            std::string(backend_name(entry.chosen)) + "\"";
+            ", \"block\": " + std::to_string(entry.block) + ", \"chosen\": " + OrderedJson(entry.chosen).dump();
     if (entry.libtorch_ns_per_sample) {
       text += ", \"libtorch_ns_per_sample\": " +
               OrderedJson(round_significant(*entry.libtorch_ns_per_sample, 4)).dump();
     }
     text += ", \"backends\": {";
     std::vector<BackendMeasurement> backends = entry.backends;
-    std::sort(backends.begin(), backends.end(),
-              [](const BackendMeasurement& a, const BackendMeasurement& b) { return a.backend < b.backend; });
+    sort_by_name(backends);
     for (std::size_t b = 0; b < backends.size(); ++b) {
-      text += (b ? ",\n      \"" : "\n      \"") + std::string(backend_name(backends[b].backend)) +
-              "\": " + measurement_json(backends[b]).dump();
+      text += (b ? ",\n      " : "\n      ") + OrderedJson(backends[b].implementation).dump() + ": " +
+              measurement_json(backends[b]).dump();
     }
     text += "}}";
   }

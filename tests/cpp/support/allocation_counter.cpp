@@ -3,6 +3,29 @@
 #include <cstdlib>
 #include <new>
 
+namespace {
+
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
+
+inline void note_allocation() noexcept {
+  if (counting) ++allocations;
+}
+
+}  // namespace
+
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer the allocator is ASan's own and must not be replaced: its hooks, called on every
+// allocation (malloc, new and the rest), count instead.
+#include <sanitizer/allocator_interface.h>
+
+namespace {
+void on_allocation(const volatile void*, std::size_t) { note_allocation(); }
+void on_release(const volatile void*) {}
+const int hooks_installed = __sanitizer_install_malloc_and_free_hooks(&on_allocation, &on_release);
+}  // namespace
+
+#else
 // glibc's own allocator entry points, which the replacements below forward to.
 extern "C" {
 void* __libc_malloc(std::size_t size);
@@ -13,13 +36,6 @@ void* __libc_memalign(std::size_t alignment, std::size_t size);
 }
 
 namespace {
-
-thread_local bool counting = false;
-thread_local std::size_t allocations = 0;
-
-inline void note_allocation() noexcept {
-  if (counting) ++allocations;
-}
 
 void* allocate(std::size_t size, std::size_t alignment) {
   note_allocation();
@@ -63,6 +79,8 @@ void operator delete(void* pointer, std::align_val_t) noexcept { __libc_free(poi
 void operator delete[](void* pointer, std::align_val_t) noexcept { __libc_free(pointer); }
 void operator delete(void* pointer, std::size_t, std::align_val_t) noexcept { __libc_free(pointer); }
 void operator delete[](void* pointer, std::size_t, std::align_val_t) noexcept { __libc_free(pointer); }
+
+#endif  // __SANITIZE_ADDRESS__
 
 namespace rtn::testing {
 

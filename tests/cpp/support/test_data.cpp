@@ -181,6 +181,18 @@ double normalised_max_error(const std::vector<float>& actual, const std::vector<
 
 bool is_recurrent(LayerKind kind) { return kind == LayerKind::gru || kind == LayerKind::lstm; }
 
+std::string test_name(Implementation implementation) {
+  std::string name(implementation.name());
+  for (char& c : name) {
+    if (c == '.' || c == '-') c = '_';
+  }
+  return name;
+}
+
+std::string kernel_test_name(const KernelEntry& entry) {
+  return std::string(layer_kind_name(entry.kind)) + "_" + test_name(entry.implementation);
+}
+
 double tolerance(LayerKind kind) { return is_recurrent(kind) ? 1e-4 : 1e-5; }
 
 }  // namespace rtn::testing

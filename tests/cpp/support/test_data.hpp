@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "rtn/layer_spec.hpp"
+#include "rtn/registry.hpp"
 #include "rtn/weights.hpp"
 
 namespace rtn::testing {
@@ -29,6 +30,11 @@ double max_abs_error(const std::vector<float>& actual, const std::vector<float>&
 // The error bound a kernel of `kind` must meet against libtorch: 1e-5 relative (normalised as above)
 // for stateless layers, 1e-4 absolute for recurrent ones.
 double tolerance(LayerKind kind);
+
+// A GoogleTest-safe name of a registry entry: "dense_xsimd_fixed".
+std::string kernel_test_name(const KernelEntry& entry);
+// An implementation's name with '.' and '-' as '_', for test names: "xsimd_fixed".
+std::string test_name(Implementation implementation);
 bool is_recurrent(LayerKind kind);
 
 }  // namespace rtn::testing
