@@ -19,7 +19,6 @@ struct ImplementationTable {
       {"stl", Backend::stl, ""},
       {"eigen", Backend::eigen, ""},
       {"xsimd", Backend::xsimd, ""},
-      {"stl.fixed", Backend::stl, "layer sizes known at compile time"},
       {"xsimd.fixed", Backend::xsimd, "layer sizes known at compile time"},
   };
   static constexpr std::size_t kCount = sizeof(kRows) / sizeof(kRows[0]);

@@ -43,6 +43,7 @@ const float* keep_input_ahead_of_output(const float* in, float* out, int frames,
 struct Model::State {
   ModelDefinition definition;  // metadata only: the layers' weights are dropped once laid out
   std::vector<std::unique_ptr<Kernel>> kernels;
+  std::vector<Kernel*> chain;  // the kernels in order, as process() calls them
   std::vector<std::string> reasons;
   std::vector<std::string> warnings;
   int max_block = 0;
@@ -125,6 +126,7 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
     throw Error("output_channels is " + std::to_string(definition.output_channels) + ", but the last layer gives " +
                 std::to_string(channels));
   }
+  for (const auto& kernel : state->kernels) state->chain.push_back(kernel.get());
   Model model(std::move(state));
   model.prepare(kDefaultMaxBlock);
   return model;
@@ -148,32 +150,40 @@ void Model::reset() noexcept {
 }
 
 void Model::process(const float* in, float* out, int frames) noexcept {
+  if (frames <= 0) return;
   State& state = *state_;
-  const ScopedFlushDenormals flush_denormals;
+  const ScopedFlushDenormals flush_denormals;  // writes the FPU mode only if the host does not flush already
   const int in_channels = state.definition.input_channels;
   const int out_channels = state.definition.output_channels;
-  if (frames <= 0) return;
+  const float input_gain = state.definition.input_gain;
+  const float output_gain = state.definition.output_gain;
+  const bool input_skip = state.definition.input_skip;
+  Kernel* const* kernels = state.chain.data();
+  const std::size_t last = state.chain.size() - 1;
   in = keep_input_ahead_of_output(in, out, frames, in_channels, out_channels);
   while (frames > 0) {
     const int block = std::min(frames, state.max_block);
     // A non-finite input sample would poison recurrent state for good: it is processed as silence.
     const int in_count = block * in_channels;
-    const float input_gain = state.definition.input_gain;
-    for (int i = 0; i < in_count; ++i) state.input[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
+    float* input = state.input.data();
+    for (int i = 0; i < in_count; ++i) input[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
 
-    const float* source = state.input.data();
+    // Layer after layer through the two scratch buffers; the last writes straight into `out` (this block's
+    // input is already copied, so `out` may be `in`).
+    const float* source = input;
     float* target = state.ping.data();
-    for (auto& kernel : state.kernels) {
-      kernel->process(source, target, block);
+    for (std::size_t k = 0; k < last; ++k) {
+      kernels[k]->process(source, target, block);
       source = target;
       target = target == state.ping.data() ? state.pong.data() : state.ping.data();
     }
+    kernels[last]->process(source, out, block);
     const int out_count = block * out_channels;
-    const float output_gain = state.definition.output_gain;
-    if (state.definition.input_skip) {
-      for (int i = 0; i < out_count; ++i) out[i] = (source[i] + state.input[i]) * output_gain;
-    } else {
-      for (int i = 0; i < out_count; ++i) out[i] = source[i] * output_gain;
+    if (input_skip) {
+      for (int i = 0; i < out_count; ++i) out[i] += input[i];
+    }
+    if (output_gain != 1.0f) {
+      for (int i = 0; i < out_count; ++i) out[i] *= output_gain;
     }
     in += in_count;
     out += out_count;

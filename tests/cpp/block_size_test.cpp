@@ -28,7 +28,7 @@ std::vector<float> run_in_blocks(Kernel& kernel, const std::vector<float>& input
 class BlockSize : public ::testing::TestWithParam<KernelEntry> {};
 
 TEST_P(BlockSize, AnyBlockSizesGiveTheSameOutput) {
-  const LayerSpec spec = typical_shape(GetParam().kind);
+  const LayerSpec spec = typical_shape(GetParam());
   std::mt19937 rng(11);
   const auto kernel = GetParam().create(spec, random_weights(spec, rng));
   kernel->prepare(kMaxBlock);
@@ -48,7 +48,7 @@ TEST_P(BlockSize, AnyBlockSizesGiveTheSameOutput) {
 }
 
 TEST_P(BlockSize, ResetRestartsFromZeroState) {
-  const LayerSpec spec = typical_shape(GetParam().kind);
+  const LayerSpec spec = typical_shape(GetParam());
   std::mt19937 rng(12);
   const auto kernel = GetParam().create(spec, random_weights(spec, rng));
   kernel->prepare(64);

@@ -97,9 +97,20 @@ INSTANTIATE_TEST_SUITE_P(AllKernels, Conformance, ::testing::ValuesIn(all_cases(
 // The registry must hold every layer kind on every compiled-in backend.
 TEST(Registry, EveryKindOnEveryCompiledBackend) {
   for (LayerKind kind : all_layer_kinds()) {
-    for (Implementation backend : compiled_implementations()) {
-      EXPECT_NE(find_kernel(kind, backend), nullptr) << layer_kind_name(kind) << " on " << backend.name();
+    for (Backend backend : compiled_backends()) {
+      const KernelEntry* entry = find_kernel(kind, backend);
+      ASSERT_NE(entry, nullptr) << layer_kind_name(kind) << " on " << backend_name(backend);
+      EXPECT_EQ(entry->supports_shape, nullptr) << "a generic kernel computes every shape";
     }
+  }
+}
+
+// Each variant implementation (xsimd.fixed, ...) computes some shapes; the conformance grid covers it.
+TEST(Registry, EveryVariantHasConformanceCases) {
+  for (const KernelEntry& entry : kernel_registry()) {
+    const auto& shapes = conformance_shapes(entry.kind);
+    EXPECT_TRUE(std::any_of(shapes.begin(), shapes.end(), [&](const LayerSpec& spec) { return entry.supports(spec); }))
+        << kernel_test_name(entry);
   }
 }
 

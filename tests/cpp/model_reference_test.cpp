@@ -72,9 +72,10 @@ TEST_P(ModelAgainstTorch, EveryBackendAndAMix) {
 
   std::vector<BackendSelection> selections;
   for (Implementation backend : compiled_implementations()) selections.push_back({backend, {}});
-  BackendSelection mix;  // layer i on backend i mod (number of backends)
+  BackendSelection mix;  // layer i on the (i mod n)th of the n implementations that can compute it
   for (std::size_t i = 0; i < definition.layers.size(); ++i) {
-    mix.per_layer[static_cast<int>(i)] = compiled_implementations()[i % compiled_implementations().size()];
+    const std::vector<Implementation> candidates = implementations_for(definition.layers[i].spec);
+    mix.per_layer[static_cast<int>(i)] = candidates[i % candidates.size()];
   }
   selections.push_back(mix);
 

@@ -33,7 +33,7 @@ TEST(AllocationCounter, SeesEveryWayToTheHeap) {
 class NoAllocation : public ::testing::TestWithParam<KernelEntry> {};
 
 TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
-  const LayerSpec spec = typical_shape(GetParam().kind);
+  const LayerSpec spec = typical_shape(GetParam());
   std::mt19937 rng(5);
   const auto kernel = GetParam().create(spec, random_weights(spec, rng));
   kernel->prepare(256);
@@ -48,8 +48,9 @@ TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
 
 // Wide and deep layers: where a library's matrix product would switch to heap-allocated packing buffers.
 TEST(NoAllocation, LargeLayersOnEveryBackend) {
-  for (const LayerSpec& spec : {LayerSpec::conv1d(128, 128, 5, 2), LayerSpec::dense(256, 256), LayerSpec::lstm(64, 128)}) {
-    for (Implementation backend : compiled_implementations()) {
+  for (const LayerSpec& spec : {LayerSpec::conv1d(128, 128, 5, 2), LayerSpec::dense(256, 256), LayerSpec::lstm(64, 128),
+                                LayerSpec::lstm(64, 64, 2), LayerSpec::dense(64, 64)}) {
+    for (Implementation backend : implementations_for(spec)) {
       std::mt19937 rng(6);
       const auto kernel = create_kernel(spec, backend, random_weights(spec, rng));
       kernel->prepare(512);

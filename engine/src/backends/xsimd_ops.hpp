@@ -8,6 +8,7 @@
 #include "aligned_buffer.hpp"
 #include "backends/fast_math.hpp"
 #include "backends/stl_ops.hpp"
+#include "layers/sizes.hpp"
 #include "rtn/backend.hpp"
 
 namespace rtn {
@@ -20,9 +21,10 @@ struct XsimdOps {
 
   // y[0 .. Rows batches) += w * x, the sums kept in registers over all columns. An FMA's result is
   // ready only some cycles later, so each row batch also keeps `Partials` independent partial sums
-  // over interleaved columns (added at the end): Rows * Partials chains keep the FMA units busy.
-  template <int Rows, int Partials>
-  static void matvec_rows(float* y, const float* w, int stride, const float* x, int n_in) noexcept {
+  // over interleaved columns, added at the end as a tree: Rows * Partials chains keep the FMA units busy.
+  // Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every trip count known).
+  template <int Rows, int Partials, typename Stride, typename Inputs>
+  static void matvec_rows(float* y, const float* w, Stride stride, const float* x, Inputs n_in) noexcept {
     Batch sum[Partials][Rows];
     for (int r = 0; r < Rows; ++r) sum[0][r] = Batch::load_aligned(y + r * kWidth);
     for (int p = 1; p < Partials; ++p) {
@@ -36,13 +38,21 @@ struct XsimdOps {
         for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
       }
     }
-    for (; j < n_in; ++j) {
+    for (int p = 0; j < n_in && p < Partials; ++j, ++p) {  // fewer than Partials are left
       const Batch xj(x[j]);
       const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
-      for (int r = 0; r < Rows; ++r) sum[0][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[0][r]);
+      for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
     }
-    for (int p = 1; p < Partials; ++p) {
-      for (int r = 0; r < Rows; ++r) sum[0][r] += sum[p][r];
+    // Levels of the tree, counted so that the compiler unrolls them and keeps every sum in a register.
+    constexpr int kLevels = Partials <= 1 ? 0 : Partials <= 2 ? 1 : Partials <= 4 ? 2 : 3;
+    static_assert(Partials <= 8, "at most eight partial sums");
+    for (int level = 0; level < kLevels; ++level) {
+      const int step = 1 << level;
+      for (int p = 0; p < Partials; p += 2 * step) {
+        if (p + step < Partials) {
+          for (int r = 0; r < Rows; ++r) sum[p][r] += sum[p + step][r];
+        }
+      }
     }
     for (int r = 0; r < Rows; ++r) sum[0][r].store_aligned(y + r * kWidth);
   }
@@ -59,6 +69,23 @@ struct XsimdOps {
     }
   }
 
+  // The same with the sizes known at compile time (the fixed-size kernels): up to four row batches at a
+  // time with enough partial sums for about eight chains, but no more partial sums than half the inputs,
+  // so that a small product is not mostly additions of partial sums.
+  template <int Stride, int Rows, int Inputs>
+  static void matvec_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, const float* x,
+                         Size<Inputs> n_in) noexcept {
+    constexpr int kBatches = Rows / kWidth;
+    static_assert(Rows % kWidth == 0, "fixed-size rows are padded to whole batches");
+    constexpr int kFirst = kBatches > 4 ? 4 : kBatches;
+    constexpr int kChains = 8 / kFirst;
+    constexpr int kPartials = kChains < Inputs / 2 ? kChains : (Inputs / 2 > 0 ? Inputs / 2 : 1);
+    matvec_rows<kFirst, kPartials>(y, w, stride, x, n_in);
+    if constexpr (kBatches > 4) {
+      matvec_add(y + 4 * kWidth, w + 4 * kWidth, stride, Size<Rows - 4 * kWidth>{}, x, n_in);
+    }
+  }
+
   static float dot(const float* a, const float* b, int n) noexcept {
     Batch sum0(0.0f), sum1(0.0f);  // two chains, so consecutive FMAs do not wait for each other
     int i = 0;
@@ -70,8 +97,9 @@ struct XsimdOps {
     return xsimd::hadd(sum0 + sum1) + StlOps::dot(a + i, b + i, n - i);
   }
 
-  static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
-                         int x_stride, int n_in, int frames) noexcept {
+  template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
+  static void matmul_add(float* y, YStride y_stride, const float* w, Stride stride, Rows rows, const float* x,
+                         XStride x_stride, Inputs n_in, int frames) noexcept {
     for (int f = 0; f < frames; ++f) {
       matvec_add(y + static_cast<std::ptrdiff_t>(f) * y_stride, w, stride, rows,
                  x + static_cast<std::ptrdiff_t>(f) * x_stride, n_in);

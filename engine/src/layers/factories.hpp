@@ -27,6 +27,27 @@ RTN_DECLARE_FACTORIES(wavenet)
 // The kernels of the variant implementations (xsimd.fixed, ...), each entry with the shapes it supports:
 // layers/variants.cpp.
 std::vector<KernelEntry> variant_kernels();
+// The fixed-size kernels of each layer (layers/<layer>/xsimd_fixed.cpp).
+KernelEntry dense_xsimd_fixed_kernels();
+KernelEntry gru_xsimd_fixed_kernels();
+KernelEntry lstm_xsimd_fixed_kernels();
+
+// The registry entry of a fixed-size variant of a layer: one entry for all its compiled sizes N, which
+// builds the kernel compiled for the layer's size. Fixed<N> provides
+//   static bool supports(const LayerSpec&) noexcept;        // the shapes the kernels of size N compute
+//   static std::unique_ptr<Kernel> create(const LayerSpec&, const Weights&);  // for a supported shape
+template <template <int> class Fixed, int... N>
+struct FixedSizeKernels {
+  static bool supports(const LayerSpec& spec) noexcept { return (Fixed<N>::supports(spec) || ...); }
+  static std::unique_ptr<Kernel> create(const LayerSpec& spec, const Weights& weights) {
+    std::unique_ptr<Kernel> kernel;
+    ((Fixed<N>::supports(spec) && (kernel = Fixed<N>::create(spec, weights), true)) || ...);
+    return kernel;
+  }
+  static KernelEntry entry(LayerKind kind, Implementation implementation) {
+    return {kind, implementation, &create, &supports};
+  }
+};
 
 }  // namespace rtn
 

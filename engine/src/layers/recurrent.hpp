@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "layers/padded_matrix.hpp"
+#include "layers/sizes.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/weights.hpp"
 
@@ -100,15 +101,18 @@ void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* 
   }
 }
 
-// A GRU or LSTM stack on one backend. `Cell` provides:
+// A GRU or LSTM stack on one backend. Hidden > 0 makes the fixed-size kernel of that hidden size
+// (layers/sizes.hpp), 0 the generic one. `Cell` provides:
 //   static RecurrentLayout layout(const LayerSpec& spec, bool sigmoid_through_tanh);
 //   static int scratch_size(int hidden);       // floats of per-step scratch, a multiple of kPadFloats
-//   template <typename Ops> static void step(const RecurrentLayer&, const RecurrentLayout&, float* gates,
-//       float* h, float* c, float* out, float* scratch) noexcept;
+//   static constexpr int recurrent_rows(int hidden);  // layout.recurrent_rows for a fixed hidden size
+//   template <typename Ops, typename Hidden, typename Rows> static void step(const RecurrentLayer&,
+//       const RecurrentLayout&, Hidden hidden, Rows recurrent_rows, float* gates, float* h, float* c,
+//       float* out, float* scratch) noexcept;   // Hidden, Rows: int, or Size<N> in a fixed-size kernel
 // step() completes one frame: `gates` holds the frame's input projection (the cell may overwrite that
 // frame, and touches nothing past it), h and c are the layer's state (padded to kPadFloats, updated in
 // place), and `out` receives the new h (hidden floats).
-template <typename Ops, typename Cell>
+template <typename Ops, typename Cell, int Hidden = 0>
 class RecurrentKernel final : public Kernel {
  public:
   // Frames whose gates are computed at once; bounds the scratch whatever the block size.
@@ -155,8 +159,10 @@ class RecurrentKernel final : public Kernel {
         float* layer_out = l == top ? out + static_cast<std::ptrdiff_t>(first) * hidden : sequence_.data();
         float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
         float* c = h + state_stride_;
+        const auto fixed_hidden = size_or<Hidden>(hidden);
+        const auto rows = size_or<Hidden ? Cell::recurrent_rows(Hidden) : 0>(layout_.recurrent_rows);
         for (int t = 0; t < count; ++t) {
-          Cell::template step<Ops>(layer, layout_,
+          Cell::template step<Ops>(layer, layout_, fixed_hidden, rows,
                                    gates_.data() + static_cast<std::ptrdiff_t>(t) * layout_.frame_stride, h,
                                    c, layer_out + static_cast<std::ptrdiff_t>(t) * hidden, scratch_.data());
         }

@@ -17,7 +17,9 @@ inline void note_allocation() noexcept {
 #if defined(__SANITIZE_ADDRESS__)
 // Under AddressSanitizer the allocator is ASan's own and must not be replaced: its hooks, called on every
 // allocation (malloc, new and the rest), count instead.
-#include <sanitizer/allocator_interface.h>
+// Declared here: GCC ships the function in libasan but not the header (<sanitizer/allocator_interface.h>).
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*on_allocation)(const volatile void*, std::size_t),
+                                                         void (*on_release)(const volatile void*));
 
 namespace {
 void on_allocation(const volatile void*, std::size_t) { note_allocation(); }

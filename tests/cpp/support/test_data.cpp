@@ -163,6 +163,20 @@ LayerSpec typical_shape(LayerKind kind) {
   }
 }
 
+LayerSpec typical_shape(const KernelEntry& entry) {
+  const LayerSpec typical = typical_shape(entry.kind);
+  if (entry.supports(typical)) return typical;
+  LayerSpec chosen = typical;
+  std::size_t largest = 0;
+  for (const LayerSpec& spec : conformance_shapes(entry.kind)) {
+    if (entry.supports(spec) && spec.parameter_count() >= largest) {
+      chosen = spec;
+      largest = spec.parameter_count();
+    }
+  }
+  return chosen;
+}
+
 double max_abs_error(const std::vector<float>& actual, const std::vector<float>& expected) {
   if (actual.size() != expected.size()) return INFINITY;
   double worst = 0.0;

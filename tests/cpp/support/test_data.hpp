@@ -22,6 +22,9 @@ std::vector<float> random_signal(int frames, int channels, std::mt19937& rng, fl
 std::vector<LayerSpec> conformance_shapes(LayerKind kind);
 // One mid-sized, typical shape of `kind` (for the block-size and allocation tests).
 LayerSpec typical_shape(LayerKind kind);
+// typical_shape(entry.kind) if the entry computes it, else the largest conformance shape it computes (a
+// fixed-size kernel's).
+LayerSpec typical_shape(const KernelEntry& entry);
 
 // max |actual - expected| / max(max |expected|, 1): relative to the signal's peak, absolute below 1.
 double normalised_max_error(const std::vector<float>& actual, const std::vector<float>& expected);

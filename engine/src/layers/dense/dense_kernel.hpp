@@ -1,14 +1,17 @@
 #pragma once
-// Dense (PyTorch Linear): out = weight * in + bias for each frame. Written once over the backend's ops.
+// Dense (PyTorch Linear): out = weight * in + bias for each frame. Written once over the backend's ops;
+// In and Out > 0 make the fixed-size kernel of that shape (layers/sizes.hpp), 0 the generic one.
+#include <algorithm>
 #include <vector>
 
 #include "layers/padded_matrix.hpp"
+#include "layers/sizes.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/weights.hpp"
 
 namespace rtn {
 
-template <typename Ops>
+template <typename Ops, int In = 0, int Out = 0>
 class DenseKernel final : public Kernel {
  public:
   // Up to this many outputs (an amp model's final 40 -> 1), each output is one dot product of a weight
@@ -31,7 +34,8 @@ class DenseKernel final : public Kernel {
   void reset() noexcept override {}
 
   void process(const float* in, float* out, int frames) noexcept override {
-    const int inputs = input_size(), outputs = output_size();
+    const auto inputs = size_or<In>(input_size());
+    const auto outputs = size_or<Out>(output_size());
     if (use_dot_) {
       for (int f = 0; f < frames; ++f) {
         const float* frame = in + static_cast<std::ptrdiff_t>(f) * inputs;
@@ -41,10 +45,11 @@ class DenseKernel final : public Kernel {
       }
       return;
     }
-    const int stride = weight_.stride;
-    fill_frames(sums_.data(), stride, bias_.data(), frames);
-    Ops::matmul_add(sums_.data(), stride, weight_.data(), stride, stride, in, inputs, inputs, frames);
-    copy_frames(out, outputs, sums_.data(), stride, frames);
+    const auto stride = size_or<padded_size(Out)>(weight_.stride);
+    float* sums = sums_.data();
+    for (int f = 0; f < frames; ++f) std::copy_n(bias_.data(), static_cast<int>(stride), sums + f * stride);
+    Ops::matmul_add(sums, stride, weight_.data(), stride, stride, in, inputs, inputs, frames);
+    for (int f = 0; f < frames; ++f) std::copy_n(sums + f * stride, static_cast<int>(outputs), out + f * outputs);
   }
 
  private:

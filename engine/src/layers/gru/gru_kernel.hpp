@@ -38,13 +38,14 @@ struct GruCell {
 
   // The activated r and z, then n.
   static int scratch_size(int hidden) { return padded_size(2 * hidden) + padded_size(hidden); }
+  // A fixed-size kernel computes reset_after == true GRUs only (PyTorch's, and Keras' default).
+  static constexpr int recurrent_rows(int hidden) { return padded_size(3 * hidden); }
 
-  template <typename Ops>
-  static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, float* gates, float* h, float*,
-                   float* out, float* scratch) noexcept {
+  template <typename Ops, typename Hidden, typename Rows>
+  static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, Hidden hidden, Rows rows,
+                   float* gates, float* h, float*, float* out, float* scratch) noexcept {
     using Activation = GateActivation<Ops>;
-    const int hidden = layout.hidden;
-    Ops::matvec_add(gates, layer.recurrent.data(), layout.recurrent_rows, layout.recurrent_rows, h, hidden);
+    Ops::matvec_add(gates, layer.recurrent.data(), rows, rows, h, hidden);
     // Into scratch: over whole chunks, activating in place would overwrite the start of W_hn h + b_hn.
     float* reset_update = scratch;
     float* candidate = scratch + padded_size(2 * hidden);
@@ -55,7 +56,7 @@ struct GruCell {
     }
     const float* reset_gate = reset_update;
     const float* update_gate = reset_update + hidden;
-    float* input_n = gates + layout.recurrent_rows;
+    float* input_n = gates + rows;
     if (layout.gated_map.empty()) {
       const float* recurrent_n = gates + 2 * hidden;
       for (int j = 0; j < hidden; ++j) {
@@ -74,7 +75,7 @@ struct GruCell {
   }
 };
 
-template <typename Ops>
-using GruKernel = RecurrentKernel<Ops, GruCell>;
+template <typename Ops, int Hidden = 0>
+using GruKernel = RecurrentKernel<Ops, GruCell, Hidden>;
 
 }  // namespace rtn

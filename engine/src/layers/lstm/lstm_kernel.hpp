@@ -29,15 +29,15 @@ struct LstmCell {
 
   // tanh(c').
   static int scratch_size(int hidden) { return padded_size(hidden); }
+  static constexpr int recurrent_rows(int hidden) { return padded_size(4 * hidden); }
 
-  template <typename Ops>
-  static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, float* gates, float* h,
-                   float* c, float* out, float* scratch) noexcept {
+  template <typename Ops, typename Hidden, typename Rows>
+  static void step(const RecurrentLayer& layer, const RecurrentLayout&, Hidden hidden, Rows rows,
+                   float* gates, float* h, float* c, float* out, float* scratch) noexcept {
     using Activation = GateActivation<Ops>;
-    const int hidden = layout.hidden;
-    Ops::matvec_add(gates, layer.recurrent.data(), layout.recurrent_rows, layout.recurrent_rows, h, hidden);
+    Ops::matvec_add(gates, layer.recurrent.data(), rows, rows, h, hidden);
     if constexpr (Activation::kSigmoidThroughTanh) {
-      Ops::tanh(gates, gates, layout.frame_stride);
+      Ops::tanh(gates, gates, rows);  // the frame is the recurrent rows
     } else {
       Ops::sigmoid(gates, gates, 3 * hidden);
       Ops::tanh(gates + 3 * hidden, gates + 3 * hidden, hidden);
@@ -56,7 +56,7 @@ struct LstmCell {
   }
 };
 
-template <typename Ops>
-using LstmKernel = RecurrentKernel<Ops, LstmCell>;
+template <typename Ops, int Hidden = 0>
+using LstmKernel = RecurrentKernel<Ops, LstmCell, Hidden>;
 
 }  // namespace rtn
