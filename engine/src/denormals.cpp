@@ -23,9 +23,11 @@ constexpr std::uintptr_t kFlushToZero = std::uintptr_t{1} << 24;  // FPCR/FPSCR.
 ScopedFlushDenormals::ScopedFlushDenormals() noexcept {
 #if RTN_DENORMALS_SSE
   // Writing MXCSR stalls the pipeline; hosts often run with flushing on already, so write only if needed.
+  // One read when the host flushes already (as audio hosts do): then nothing is written, now or after.
   saved_state_ = _mm_getcsr();
   const unsigned flushing = static_cast<unsigned>(saved_state_) | kFlushToZero | kDenormalsAreZero;
-  if (flushing != saved_state_) _mm_setcsr(flushing);
+  changed_ = flushing != saved_state_;
+  if (changed_) _mm_setcsr(flushing);
 #elif RTN_DENORMALS_AARCH64
   std::uintptr_t fpcr;
   asm volatile("mrs %0, fpcr" : "=r"(fpcr));
@@ -41,7 +43,7 @@ ScopedFlushDenormals::ScopedFlushDenormals() noexcept {
 
 ScopedFlushDenormals::~ScopedFlushDenormals() {
 #if RTN_DENORMALS_SSE
-  if (_mm_getcsr() != saved_state_) _mm_setcsr(static_cast<unsigned>(saved_state_));
+  if (changed_) _mm_setcsr(static_cast<unsigned>(saved_state_));
 #elif RTN_DENORMALS_AARCH64
   asm volatile("msr fpcr, %0" : : "r"(saved_state_));
 #elif RTN_DENORMALS_ARM32

@@ -56,6 +56,8 @@ Implementation compiled_or_fallback(const LayerSpec& spec, Implementation prefer
     return entry && entry->supports(spec);
   };
   if (can_compute(preferred)) return preferred;
+  // A variant that cannot compute the shape falls back to its backend's generic kernels first.
+  if (can_compute(preferred.backend())) return preferred.backend();
   for (Backend backend : {Backend::xsimd, Backend::eigen, Backend::stl}) {
     if (can_compute(backend)) return backend;
   }
@@ -109,6 +111,14 @@ Implementation default_implementation(const LayerSpec& spec, int block) noexcept
       break;
     default:
       break;  // elu (xsimd by 15x), batchnorm1d, relu, leaky_relu (within noise), and kinds not measured
+  }
+  // Dense and LSTM layers of the sizes xsimd.fixed is compiled for: its kernels beat every other backend we
+  // measured them against (Dense 8->8 per sample 2x xsimd and 4x stl, in blocks of 64 3-5x; LSTM within
+  // noise to 8%; docs/backends.md).
+  static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
+  if (fixed && (spec.kind == LayerKind::dense || spec.kind == LayerKind::lstm)) {
+    const KernelEntry* entry = find_kernel(spec.kind, *fixed);
+    if (entry && entry->supports(spec)) return *fixed;
   }
   return compiled_or_fallback(spec, backend);
 }
