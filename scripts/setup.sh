@@ -10,6 +10,7 @@ build_dir=${RTN_BUILD_DIR:-$root/build}
 
 packages=(
   build-essential cmake
+  pkg-config  # the packaging test of rtn.pc (tests/consumer_package)
   libeigen3-dev libxsimd-dev nlohmann-json3-dev libcpuinfo-dev libsndfile1-dev
   libbenchmark-dev libgtest-dev libgmock-dev libtorch-dev
   python3-torch python3-pytest python3-numpy python3-venv  # the exporter tests (tests/python)
