@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rtn/model.hpp"
+#include "peak.hpp"
 #include "rtn/registry.hpp"
 #include "support/test_data.hpp"
 
@@ -30,9 +31,21 @@ bool all_finite(const std::vector<float>& values) {
   return true;
 }
 
-// Frames per second as ns per frame, and the real-time factor at 48 kHz.
-void report_rate(benchmark::State& state, int frames_per_call) {
+// This core's FMA peak in FLOP/s, measured once (tuner/peak.hpp); 0 where it cannot be measured.
+double peak_flops() {
+  static const double peak = 1e9 * tune::best_peak_gflops(tune::measure_fma_peaks());
+  return peak;
+}
+
+// Frames per second as ns per frame, the real-time factor at 48 kHz, GFLOP/s and the percentage of the
+// core's FMA peak.
+void report_rate(benchmark::State& state, int frames_per_call, double flops_per_frame) {
   const double frames = static_cast<double>(state.iterations()) * frames_per_call;
+  state.counters["GFLOPs"] = benchmark::Counter(frames * flops_per_frame * 1e-9, benchmark::Counter::kIsRate);
+  if (peak_flops() > 0) {
+    state.counters["pct_peak"] =
+        benchmark::Counter(frames * flops_per_frame * 100 / peak_flops(), benchmark::Counter::kIsRate);
+  }
   state.SetItemsProcessed(static_cast<int64_t>(frames));
   // An inverted rate: seconds per frame (printed as e.g. "85.3ns").
   state.counters["time_per_frame"] =
@@ -54,7 +67,7 @@ void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, LayerSp
     position = (position + block) % (kSignalFrames - block + 1);
   }
   if (!all_finite(output)) state.SkipWithError("non-finite output");
-  report_rate(state, block);
+  report_rate(state, block, spec.flops_per_frame());
 }
 
 void benchmark_model(benchmark::State& state, ModelDefinition definition, Implementation implementation, int block) {
@@ -72,7 +85,9 @@ void benchmark_model(benchmark::State& state, ModelDefinition definition, Implem
     position = (position + block) % (kSignalFrames - block + 1);
   }
   if (!all_finite(output)) state.SkipWithError("non-finite output");
-  report_rate(state, block);
+  double flops_per_frame = 0;
+  for (const LayerDefinition& layer : definition.layers) flops_per_frame += layer.spec.flops_per_frame();
+  report_rate(state, block, flops_per_frame);
 }
 
 // Audio-sized shapes for each kind: what amp and effect models use.

@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "command.hpp"
+#include "peak.hpp"
+#include "rtn/model_file.hpp"
 #include "rtn/dispatcher.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
@@ -233,6 +235,38 @@ class KernelContender : public Timed {
   std::vector<float> output_;
 };
 
+// A whole model, called exactly as a host calls it.
+class ModelContender : public Timed {
+ public:
+  ModelContender(Model& model, const std::vector<float>& signal, int block)
+      : model_(model),
+        signal_(signal),
+        block_(block),
+        frames_(static_cast<long>(signal.size()) / model.input_channels()),
+        output_(static_cast<std::size_t>(block) * model.output_channels()) {}
+
+  double run(long calls) override {
+    const int in = model_.input_channels();
+    const Clock::time_point start = Clock::now();
+    for (long call = 0; call < calls; ++call) {
+      model_.process(signal_.data() + position_ * in, output_.data(), block_);
+      sink(output_.data());
+      position_ += block_;
+      if (position_ + block_ > frames_) position_ = 0;
+    }
+    const Clock::time_point end = Clock::now();
+    return std::chrono::duration<double, std::nano>(end - start).count();
+  }
+
+ private:
+  Model& model_;
+  const std::vector<float>& signal_;
+  int block_;
+  long frames_;
+  long position_ = 0;
+  std::vector<float> output_;
+};
+
 #ifdef RTN_TUNE_WITH_TORCH
 class TorchContender : public Timed {
  public:
@@ -340,13 +374,15 @@ class Tuner {
     testing::use_one_torch_thread();
     if (options_.torch) torch_configuration_ = testing::torch_configuration();
 #endif
+    peaks_ = measure_fma_peaks();
+    peak_gflops_ = best_peak_gflops(peaks_);
     std::cerr << "rtn-tune: " << suite.shapes.size() << " layer shapes x " << blocks.size()
               << " block sizes on " << this_machine().describe() << ", budget "
               << cli::format_number(options_.budget) << " s\n"
               << "  backends: " << backend_list() << "; "
               << (options_.torch ? "checked against and compared with " + torch_configuration_
                                  : std::string("no libtorch: checked against stl"))
-              << "\n";
+              << "\n  this core's FMA peak: " << describe_peaks(peaks_) << "\n";
 
     start_ = Clock::now();
     const std::size_t total = suite.shapes.size() * blocks.size();
@@ -367,6 +403,13 @@ class Tuner {
       write_results(blocks, suite);
       std::cerr << "rtn-tune: every repetition written to " << options_.results << "\n";
     }
+    compare_whole_models(profile, blocks);
+    if (!slower_models_.empty()) {
+      std::cerr << "\nrtn-tune: WARNING: the tuned choice lost to a single implementation on "
+                << slower_models_.size() << " whole model(s) (by more than 2%; rerun on a quieter machine or "
+                << "with a larger --budget):\n";
+      for (const std::string& slower : slower_models_) std::cerr << "  !! " << slower << "\n";
+    }
     if (!failures_.empty()) {
       std::cerr << "\nrtn-tune: WARNING: " << failures_.size()
                 << " measurement(s) were OUTSIDE the error tolerance and were never chosen:\n";
@@ -376,6 +419,76 @@ class Tuner {
   }
 
  private:
+  // For each model file tuned: the whole model with the new profile against every implementation family
+  // forced for all layers, side by side (interleaved), at each block size. The tuned model must not be
+  // slower than the best single family: if it is, say so loudly.
+  void compare_whole_models(const Profile& profile, const std::vector<int>& blocks) {
+    std::vector<std::string> models;
+    for (const std::string& input : options_.inputs) {
+      if (!is_suite_file(input)) models.push_back(input);
+    }
+    if (models.empty()) return;
+    std::cout << "\nWhole models: the tuned model against each implementation forced for every layer (ns per "
+                 "sample, median of interleaved repetitions; ratio > 1: tuned is faster)\n\n";
+    cli::Table table({{"model", false}, {"block", true}, {"tuned", true}, {"best single", false},
+                      {"its ns", true}, {"tuned vs best", true}, {"GFLOP/s", true}, {"% peak", true}});
+    for (const std::string& path : models) {
+      const ModelDefinition definition = load_model_file(path);
+      for (int block : blocks) {
+        std::vector<std::string> names = {"tuned"};
+        std::vector<std::unique_ptr<Model>> built;
+        BackendSelection tuned;
+        tuned.profile = accept_profile(profile);
+        tuned.block_size = block;
+        built.push_back(std::make_unique<Model>(Model::build(definition, tuned)));
+        for (Implementation implementation : options_.backends) {
+          BackendSelection forced(implementation);
+          forced.block_size = block;
+          built.push_back(std::make_unique<Model>(Model::build(definition, forced)));
+          names.emplace_back(implementation.name());
+        }
+        std::mt19937 rng(options_.seed);
+        const std::vector<float> signal = testing::random_signal(8192, definition.input_channels, rng, 0.5f);
+        std::vector<std::unique_ptr<ModelContender>> contenders;
+        std::vector<Timed*> timed;
+        for (auto& model : built) {
+          model->prepare(block);
+          contenders.push_back(std::make_unique<ModelContender>(*model, signal, block));
+          timed.push_back(contenders.back().get());
+        }
+        TimingPlan plan;
+        plan.seconds = 1.0 + 0.25 * static_cast<double>(timed.size());
+        const std::vector<Statistics> statistics = time_interleaved(timed, block, plan);
+        std::size_t best = 1;
+        for (std::size_t i = 2; i < statistics.size(); ++i) {
+          if (statistics[i].median < statistics[best].median) best = i;
+        }
+        double flops = 0;
+        for (const LayerReport& layer : built.front()->describe()) flops += layer.flops_per_frame;
+        const double ratio = statistics[best].median / statistics[0].median;
+        // The same kernels on both sides differ only by noise.
+        const auto implementations = [](const Model& model) {
+          std::vector<Implementation> list;
+          for (const LayerReport& layer : model.describe()) list.push_back(layer.implementation);
+          return list;
+        };
+        const bool same_kernels = implementations(*built.front()) == implementations(*built[best]);
+        if (same_kernels) names[best] += " (same kernels)";
+        const double gflops = flops / statistics[0].median;
+        table.add_row({path.substr(path.find_last_of('/') + 1), std::to_string(block),
+                       format_ns(statistics[0].median), names[best], format_ns(statistics[best].median),
+                       format_ratio(ratio), cli::format_number(std::round(gflops * 100) / 100),
+                       peak_gflops_ > 0 ? cli::format_number(std::round(1000 * gflops / peak_gflops_) / 10) : "-"});
+        if (ratio < 0.98 && !same_kernels) {
+          slower_models_.push_back(path + " block " + std::to_string(block) + ": the tuned model is SLOWER than " +
+                              names[best] + " for every layer (" + format_ns(statistics[0].median) + " vs " +
+                              format_ns(statistics[best].median) + " ns per sample)");
+        }
+      }
+    }
+    table.print(std::cout);
+  }
+
   std::string backend_list() const {
     std::vector<std::string> names;
     for (Implementation implementation : options_.backends) names.emplace_back(implementation.name());
@@ -537,7 +650,7 @@ class Tuner {
     std::vector<cli::Table::Column> columns = {{"layer", false}, {"block", true}};
     for (Implementation implementation : options_.backends) columns.push_back({std::string(implementation.name()), true});
     if (options_.torch) columns.push_back({"libtorch", true});
-    for (const char* title : {"max error", "winner", "vs next", "vs default", "vs libtorch"}) {
+    for (const char* title : {"max error", "winner", "vs next", "vs default", "vs libtorch", "GFLOP/s", "% peak"}) {
       columns.push_back({title, std::string(title) != "winner"});
     }
     cli::Table table(columns);
@@ -569,6 +682,9 @@ class Tuner {
                     : fallback == winner ? "="
                                          : format_percent(fallback->timing.low / winner->timing.low));
       row.push_back(item.libtorch ? format_ratio(item.libtorch->timing.low / winner->timing.low) : "-");
+      const double gflops = item.spec.flops_per_frame() / winner->timing.low;
+      row.push_back(cli::format_number(std::round(gflops * 100) / 100));
+      row.push_back(peak_gflops_ > 0 ? cli::format_number(std::round(1000 * gflops / peak_gflops_) / 10) : "-");
       table.add_row(row);
     }
     std::cout
@@ -578,7 +694,9 @@ class Tuner {
         << (options_.torch ? "libtorch" : "stl")
         << "; vs next/default: how much slower the runner-up / the built-in default is;\n"
            "vs libtorch: how many times faster the winner is than libtorch. '!' marks a backend outside "
-           "the tolerance.\n\n";
+           "the tolerance.\nGFLOP/s: the winner's floating-point operations per second; % peak: of this core's FMA "
+           "peak measured at the start ("
+        << describe_peaks(peaks_) << ").\n\n";
     table.print(std::cout);
   }
 
@@ -597,6 +715,7 @@ class Tuner {
         "steady_clock around batches of >= 50 us, repetitions interleaved across backends; ns_per_sample is "
         "the 10th percentile of the repetitions, spread (p75-p25)/median";
     tuner["seed"] = std::to_string(options_.seed);
+    tuner["fma_peak"] = describe_peaks(peaks_);
     return tuner;
   }
 
@@ -740,6 +859,9 @@ class Tuner {
   Clock::time_point start_;
   std::vector<Item> items_;
   std::vector<std::string> failures_;
+  std::vector<std::string> slower_models_;  // whole models where tuned lost to a single implementation
+  std::vector<FmaPeak> peaks_;  // this core's FMA throughput, measured at the start
+  double peak_gflops_ = 0;
 };
 
 }  // namespace

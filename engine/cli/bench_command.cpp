@@ -18,6 +18,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "peak.hpp"    // tuner/: the FMA peak
 #include "timing.hpp"  // tuner/: the sink and quantiles rtn-tune uses
 #include "torch_plugin.hpp"
 
@@ -271,6 +272,12 @@ int run_bench(const std::vector<std::string>& arguments) {
   for (const Configuration& configuration : configurations) {
     if (configuration.name == "tuned") tuned_ns = tune::quantile(configuration.ns_per_sample, 0.5);
   }
+  // The distance to the machine's limit: the model's floating-point work per sample against this core's
+  // FMA peak, measured now.
+  double flops_per_sample = 0;
+  for (const LayerDefinition& layer : definition.layers) flops_per_sample += layer.spec.flops_per_frame();
+  const std::vector<tune::FmaPeak> peaks = tune::measure_fma_peaks();
+  const double peak_gflops = tune::best_peak_gflops(peaks);
 
   Json root;
   root["model"] = definition.name;
@@ -281,6 +288,9 @@ int run_bench(const std::vector<std::string>& arguments) {
   root["rounds"] = kRounds;
   root["machine"] = this_machine().describe();
   root["build"] = this_build().describe();
+  root["flops_per_sample"] = flops_per_sample;
+  root["fma_peak_gflops"] = peak_gflops;
+  root["fma_peaks"] = tune::describe_peaks(peaks);
   Json profile_json;
   profile_json["path"] = profile.path;
   profile_json["in_use"] = static_cast<bool>(profile.profile);
@@ -298,6 +308,8 @@ int run_bench(const std::vector<std::string>& arguments) {
                {"p99.9 us", true},
                {"max us", true},
                {"vs tuned", true},
+               {"GFLOP/s", true},
+               {"% peak", true},
                {"layers", false}});
   for (const Configuration& configuration : configurations) {
     const double median = tune::quantile(configuration.ns_per_sample, 0.5);
@@ -319,6 +331,9 @@ int run_bench(const std::vector<std::string>& arguments) {
     entry["ns_per_sample_rounds"] = configuration.ns_per_sample;
     entry["latency_ns"] = {{"p50", p50}, {"p99", p99}, {"p99.9", p999}, {"max", worst}};
     entry["blocks_timed"] = configuration.block_ns.size();
+    const double gflops = median > 0 ? flops_per_sample / median : 0;
+    entry["gflops"] = gflops;
+    if (peak_gflops > 0) entry["percent_of_peak"] = 100 * gflops / peak_gflops;
     if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
     if (libtorch)
       entry["max_abs_error_vs_libtorch"] =
@@ -336,7 +351,8 @@ int run_bench(const std::vector<std::string>& arguments) {
         *std::min_element(configuration.ns_per_sample.begin(), configuration.ns_per_sample.end());
     table.add_row({configuration.name, significant(median), fixed(spread * 100, 1) + "%", significant(best),
                    significant(realtime), fixed(p50 / 1000, 2), fixed(p99 / 1000, 2), fixed(p999 / 1000, 2),
-                   fixed(worst / 1000, 2), versus, layers});
+                   fixed(worst / 1000, 2), versus, significant(gflops),
+                   peak_gflops > 0 ? fixed(100 * gflops / peak_gflops, 1) : "-", layers});
   }
   root["configurations"] = configurations_json;
   if (!skipped.empty()) root["skipped"] = skipped;
@@ -356,6 +372,8 @@ int run_bench(const std::vector<std::string>& arguments) {
             << "block:    " << block << (block == 1 ? " frame (per sample)" : " frames") << " per call; "
             << format_number(seconds) << " s per configuration in " << kRounds << " rounds\n"
             << "machine:  " << this_machine().describe() << "; " << this_build().describe() << "\n"
+            << "work:     " << significant(flops_per_sample) << " FLOPs per sample; this core's FMA peak: "
+            << tune::describe_peaks(peaks) << "\n"
             << "profile:  " << describe_profile(profile, profile_options) << "\n\n";
   table.print(std::cout);
   std::cout
