@@ -47,6 +47,16 @@ struct EigenOps {
     }
   }
 
+  // sum over taps t of matmul_add(y, w + t * n_in * stride, taps_x[t]): a convolution's shifted products
+  // over its history.
+  static void conv_matmul_add(float* y, int y_stride, const float* w, int stride, int rows,
+                              const float* const* taps_x, int x_stride, int n_in, int taps, int frames) noexcept {
+    for (int t = 0; t < taps; ++t) {
+      matmul_add(y, y_stride, w + static_cast<std::ptrdiff_t>(t) * n_in * stride, stride, rows, taps_x[t], x_stride,
+                 n_in, frames);
+    }
+  }
+
   // Element-wise work goes through Eigen's vectorised functions a fixed-size aligned chunk at a time, the
   // last chunk padded: every element then takes the same (packet) code path whatever the buffer's
   // address and its place in the block. On a Map of any length Eigen would peel elements up to the first

@@ -42,6 +42,16 @@ struct StlOps {
     }
   }
 
+  // sum over taps t of matmul_add(y, w + t * n_in * stride, taps_x[t]): a convolution's shifted products
+  // over its history.
+  static void conv_matmul_add(float* y, int y_stride, const float* w, int stride, int rows,
+                              const float* const* taps_x, int x_stride, int n_in, int taps, int frames) noexcept {
+    for (int t = 0; t < taps; ++t) {
+      matmul_add(y, y_stride, w + static_cast<std::ptrdiff_t>(t) * n_in * stride, stride, rows, taps_x[t], x_stride,
+                 n_in, frames);
+    }
+  }
+
   // y[i] = x[i] * scale[i] + shift[i]
   static void affine(float* y, const float* x, const float* scale, const float* shift, int n) noexcept {
     for (int i = 0; i < n; ++i) y[i] = x[i] * scale[i] + shift[i];

@@ -97,13 +97,116 @@ struct XsimdOps {
     return xsimd::hadd(sum0 + sum1) + StlOps::dot(a + i, b + i, n - i);
   }
 
+  // Vector registers of the instruction set: how many accumulators a block product may keep.
+#if XSIMD_WITH_AVX512F || XSIMD_WITH_NEON64
+  static constexpr int kRegisters = 32;
+#else
+  static constexpr int kRegisters = 16;
+#endif
+
+  // Frames per tile of a block product over Rows row batches: as many accumulators as the registers hold
+  // besides the Rows weight batches and one broadcast input, at least eight so that the FMA chains hide
+  // their latency, and at most eight frames.
+  template <int Rows>
+  static constexpr int tile_frames() noexcept {
+    constexpr int kAccumulators = kRegisters == 32 ? 16 : 12;
+    constexpr int kFrames = kAccumulators / Rows;
+    return kFrames > 8 ? 8 : (kFrames < 1 ? 1 : kFrames);
+  }
+
+  // y[f][0 .. Rows batches) += sum over taps t and inputs j of w[t * n_in + j] * taps_x[t][first + f * x_stride + j]
+  // for Frames frames: Frames x Rows accumulators in registers over every column, so each weight batch
+  // loaded feeds Frames FMAs (a loop of matrix-vector products loads every weight once per frame). Each
+  // output sums its columns in order, one chain, whatever the buffers' addresses.
+  template <int Rows, int Frames, typename Stride, typename Inputs>
+  static void matmul_tile(float* y, std::ptrdiff_t y_stride, const float* w, Stride stride,
+                          const float* const* taps_x, std::ptrdiff_t first, std::ptrdiff_t x_stride, Inputs n_in,
+                          int taps) noexcept {
+    Batch sum[Frames][Rows];
+    for (int f = 0; f < Frames; ++f) {
+      for (int r = 0; r < Rows; ++r) sum[f][r] = Batch::load_aligned(y + f * y_stride + r * kWidth);
+    }
+    for (int t = 0; t < taps; ++t) {
+      const float* x = taps_x[t] + first;
+      for (int j = 0; j < n_in; ++j) {
+        const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
+        Batch weight[Rows];
+        for (int r = 0; r < Rows; ++r) weight[r] = Batch::load_aligned(column + r * kWidth);
+        for (int f = 0; f < Frames; ++f) {
+          const Batch xj(x[f * x_stride + j]);
+          for (int r = 0; r < Rows; ++r) sum[f][r] = xsimd::fma(weight[r], xj, sum[f][r]);
+        }
+      }
+      w += static_cast<std::ptrdiff_t>(n_in) * stride;
+    }
+    for (int f = 0; f < Frames; ++f) {
+      for (int r = 0; r < Rows; ++r) sum[f][r].store_aligned(y + f * y_stride + r * kWidth);
+    }
+  }
+
+  // The last frames of a block, fewer than a whole tile: one tile of exactly `frames` (< Frames) frames.
+  template <int Rows, int Frames, typename Stride, typename Inputs>
+  static void matmul_tail(float* y, std::ptrdiff_t y_stride, const float* w, Stride stride,
+                          const float* const* taps_x, std::ptrdiff_t first, std::ptrdiff_t x_stride, Inputs n_in,
+                          int taps, int frames) noexcept {
+    if constexpr (Frames > 1) {
+      if (frames == Frames - 1) {
+        matmul_tile<Rows, Frames - 1>(y, y_stride, w, stride, taps_x, first, x_stride, n_in, taps);
+      } else {
+        matmul_tail<Rows, Frames - 1>(y, y_stride, w, stride, taps_x, first, x_stride, n_in, taps, frames);
+      }
+    }
+  }
+
+  // Every frame of a block over Rows row batches, a tile at a time.
+  template <int Rows, typename Stride, typename Inputs>
+  static void matmul_rows(float* y, std::ptrdiff_t y_stride, const float* w, Stride stride,
+                          const float* const* taps_x, std::ptrdiff_t x_stride, Inputs n_in, int taps,
+                          int frames) noexcept {
+    constexpr int kFrames = tile_frames<Rows>();
+    int f = 0;
+    for (; f + kFrames <= frames; f += kFrames) {
+      matmul_tile<Rows, kFrames>(y + f * y_stride, y_stride, w, stride, taps_x, f * x_stride, x_stride, n_in, taps);
+    }
+    if (f < frames) {
+      matmul_tail<Rows, kFrames>(y + f * y_stride, y_stride, w, stride, taps_x, f * x_stride, x_stride, n_in, taps,
+                                 frames - f);
+    }
+  }
+
+  // The block product with taps (see conv_matmul_add): four row batches at a time, then the rest.
+  template <typename Stride, typename Rows, typename Inputs>
+  static void matmul_taps(float* y, std::ptrdiff_t y_stride, const float* w, Stride stride, Rows rows,
+                          const float* const* taps_x, std::ptrdiff_t x_stride, Inputs n_in, int taps,
+                          int frames) noexcept {
+    const int row_count = rows;
+    int o = 0;
+    for (; o + 4 * kWidth <= row_count; o += 4 * kWidth) {
+      matmul_rows<4>(y + o, y_stride, w + o, stride, taps_x, x_stride, n_in, taps, frames);
+    }
+    switch ((row_count - o) / kWidth) {
+      case 3: matmul_rows<3>(y + o, y_stride, w + o, stride, taps_x, x_stride, n_in, taps, frames); break;
+      case 2: matmul_rows<2>(y + o, y_stride, w + o, stride, taps_x, x_stride, n_in, taps, frames); break;
+      case 1: matmul_rows<1>(y + o, y_stride, w + o, stride, taps_x, x_stride, n_in, taps, frames); break;
+      default: break;
+    }
+  }
+
   template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
   static void matmul_add(float* y, YStride y_stride, const float* w, Stride stride, Rows rows, const float* x,
                          XStride x_stride, Inputs n_in, int frames) noexcept {
-    for (int f = 0; f < frames; ++f) {
-      matvec_add(y + static_cast<std::ptrdiff_t>(f) * y_stride, w, stride, rows,
-                 x + static_cast<std::ptrdiff_t>(f) * x_stride, n_in);
+    if (frames == 1) {
+      matvec_add(y, w, stride, rows, x, n_in);  // one frame: partial sums in flight instead of frames
+      return;
     }
+    matmul_taps(y, y_stride, w, stride, rows, &x, x_stride, n_in, 1, frames);
+  }
+
+  // sum over taps t of matmul_add(y, w + t * n_in * stride, taps_x[t]): a convolution's shifted products
+  // over its history, the sums kept in registers across the taps.
+  static void conv_matmul_add(float* y, int y_stride, const float* w, int stride, int rows,
+                              const float* const* taps_x, int x_stride, int n_in, int taps, int frames) noexcept {
+    matmul_taps(y, y_stride, w, stride, rows, taps_x, x_stride, n_in, taps, frames);
   }
 
   // Applies `vector_op` to whole batches, and to the tail (n not a multiple of the width) through a

@@ -26,7 +26,11 @@ AlignedFloats padded_vector(const float* source, int n) {
 }
 
 void fill_frames(float* frames_out, int stride, const float* initial, int frames) noexcept {
-  for (int f = 0; f < frames; ++f) std::copy(initial, initial + stride, frames_out + static_cast<std::ptrdiff_t>(f) * stride);
+  // A plain loop: a frame is a few registers, too short to pay for a call to memmove.
+  for (int f = 0; f < frames; ++f) {
+    float* frame = frames_out + static_cast<std::ptrdiff_t>(f) * stride;
+    for (int i = 0; i < stride; ++i) frame[i] = initial[i];
+  }
 }
 
 void copy_frames(float* out, int channels, const float* padded, int stride, int frames) noexcept {

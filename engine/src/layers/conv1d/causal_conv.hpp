@@ -3,11 +3,12 @@
 // y[t][o] = bias[o] + sum over taps j and the inputs i of o's group of weight[o][i][j] * x[t - (k-1-j)*d][i].
 // Written once over the backend's ops; the Conv1D kernel and the WaveNet layers compute with it.
 //
-// The history is kept as "tap stacks" (an im2col built incrementally): slot s of a ring holds every
-// input value that output frame s reads, x[s-(k-1)*d] ... x[s], so each output frame is one matrix-vector
-// product over contiguous floats whatever the dilation, and a block is one matrix product. Each
-// incoming frame is scattered once into the k slots that will read it; nothing is ever moved, so the
-// cost per frame does not grow with the dilation (a WaveNet layer with d = 512 costs what d = 1 does).
+// The history is kept as the input frames themselves, in a ring with room for the history and a chunk:
+// output frame t reads tap j at frame t-(k-1-j)*d, so a chunk is k shifted matrix products over the ring
+// (Ops::conv_matmul_add, the sums held in registers across the taps), with no im2col copy: each input frame
+// is copied once, and nothing is ever moved. A chunk is cut where a tap's frames wrap around the ring's end
+// (at most k cuts per pass over the ring). A single frame (per-sample use) gathers its k taps into one stack
+// and is one matrix-vector product.
 //
 // Weights are laid out once in one of two ways:
 //   - matrix: per "block" a padded matrix whose columns follow the slot (tap-major within the block).
@@ -17,6 +18,7 @@
 //     per tap instead of a matrix that would be all zeros but its diagonal.
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 #include "aligned_buffer.hpp"
 #include "layers/padded_matrix.hpp"
@@ -47,34 +49,34 @@ struct Conv1dWeights {
 // check_weights(spec).
 Conv1dWeights conv1d_weights(const LayerSpec& spec, const Weights& weights);
 
-// The tap stacks: a ring of slots, each holding the kernel_size input frames one output frame reads,
-// ordered [block][tap][the block's inputs] to match Conv1dWeights' columns.
+// The input frames a convolution reads: a ring of the last (k-1)*d frames and the current chunk.
 class Conv1dHistory {
  public:
   // Allocates: room for chunks of up to max_chunk frames. Leaves the history zero.
-  void prepare(const LayerSpec& spec, const Conv1dWeights& weights, int max_chunk);
+  void prepare(const LayerSpec& spec, int max_chunk);
   // Zero history (as before the first frame), without allocating.
   void reset() noexcept;
 
-  // Frames the next push() can take and still return contiguous slots.
-  int contiguous_frames() const noexcept { return capacity_ - position_; }
-  // Floats between the slots of consecutive frames.
-  int slot_size() const noexcept { return slot_size_; }
-  // Takes `frames` frames of input, `in_stride` floats apart (1..min(max_chunk, contiguous_frames())), and
-  // returns their slots, contiguous, slot_size() apart. A convolution with one tap reads its input as is:
-  // `in` comes back (and slot_size() is then in_stride).
-  const float* push(const float* in, int in_stride, int frames) noexcept;
+  // Floats between consecutive frames of the pointers taps() gives.
+  int stride() const noexcept { return stride_; }
+  // Takes `frames` frames of input (1..max_chunk), `in_stride` floats apart, as the current chunk. A
+  // convolution with one tap reads its input where it is (stride() is then in_stride).
+  void push(const float* in, int in_stride, int frames) noexcept;
+  // For frame `first` of the current chunk, the address of each tap's input frame (tap 0 the oldest) in
+  // `taps` (kernel_size of them); returns how many frames from there on (at most `frames`) read each tap
+  // at consecutive addresses, stride() apart.
+  int taps(int first, int frames, const float** taps) const noexcept;
 
  private:
   int taps_ = 1;
   int dilation_ = 1;
-  int channels_ = 0;       // inputs per frame
-  int blocks_ = 1;         // inputs are stacked block by block
-  int block_columns_ = 0;  // inputs per block
-  int slot_size_ = 0;      // taps * channels
-  int capacity_ = 0;       // slots in the ring: the history frames plus one chunk
-  int position_ = 0;       // the slot of the next frame
-  AlignedFloats slots_;    // capacity x slot_size
+  int channels_ = 0;      // inputs per frame
+  int stride_ = 0;        // floats per frame
+  int capacity_ = 0;      // frames in the ring: the history and a chunk
+  int start_ = 0;         // the ring frame of the current chunk's first frame
+  int frames_in_chunk_ = 0;  // frames of the current chunk
+  const float* in_ = nullptr;  // the current chunk, with one tap
+  AlignedFloats frames_;  // capacity x channels
 };
 
 // The convolution of a conv1d LayerSpec, with its history, computing chunks of up to max_chunk frames.
@@ -88,7 +90,9 @@ class CausalConv {
   // Allocates: history and output for chunks of up to max_chunk frames. Leaves the history zero.
   void prepare(int max_chunk) {
     max_chunk_ = std::max(1, max_chunk);
-    history_.prepare(spec_, weights_, max_chunk_);
+    history_.prepare(spec_, max_chunk_);
+    stack_.assign(static_cast<std::size_t>(spec_.kernel_size) * spec_.input_size, 0.0f);
+    taps_.assign(2 * static_cast<std::size_t>(spec_.kernel_size), nullptr);
     sums_.assign(static_cast<std::size_t>(weights_.frame_stride()) * max_chunk_, 0.0f);
     if (weights_.blocks > 1) compact_.assign(static_cast<std::size_t>(output_stride()) * max_chunk_, 0.0f);
   }
@@ -104,17 +108,17 @@ class CausalConv {
   // scratch). The caller may modify it in place (a WaveNet layer adds its condition into it); it is valid
   // until the next call. Never allocates.
   float* process(const float* in, int in_stride, int frames) noexcept {
-    const int frame_stride = weights_.frame_stride();
+    history_.push(in, in_stride, frames);
+    const int frame_stride = weights_.depthwise ? weights_.block_stride : weights_.frame_stride();
+    if (!weights_.depthwise) fill_frames(sums_.data(), frame_stride, weights_.bias.data(), frames);
     for (int done = 0; done < frames;) {
-      // The ring hands out contiguous slots only up to its end; the rest goes in a second pass.
-      const int count = std::min(frames - done, history_.contiguous_frames());
-      const float* stacks =
-          history_.push(in + static_cast<std::ptrdiff_t>(done) * in_stride, in_stride, count);
+      const float** taps = taps_.data();
+      const int count = history_.taps(done, frames - done, taps);
       float* y = sums_.data() + static_cast<std::ptrdiff_t>(done) * frame_stride;
       if (weights_.depthwise) {
-        compute_depthwise(stacks, y, count);
+        compute_depthwise(taps, y, count);
       } else {
-        compute(stacks, y, count);
+        compute(taps, y, count);
       }
       done += count;
     }
@@ -124,39 +128,47 @@ class CausalConv {
   }
 
  private:
-  // y = bias + weights * stacks for `frames` frames (frame_stride() apart).
-  void compute(const float* stacks, float* y, int frames) noexcept {
+  // y += weights * (the taps of each frame) for `frames` frames (frame_stride() apart), tap j of the first
+  // frame at taps[j].
+  void compute(const float* const* taps, float* y, int frames) noexcept {
     const Conv1dWeights& w = weights_;
     const int frame_stride = w.frame_stride();
-    const int slot = history_.slot_size();
-    const int n_in = spec_.kernel_size * w.block_columns;
+    const int stride = history_.stride();
+    const int kernel = spec_.kernel_size;
     const std::size_t block_size = w.block_size();
-    fill_frames(y, frame_stride, w.bias.data(), frames);
+    const float** block_taps = taps_.data() + kernel;
     for (int b = 0; b < w.blocks; ++b) {
       float* rows = y + static_cast<std::ptrdiff_t>(b) * w.block_stride;
       const float* matrix = w.values.data() + b * block_size;
-      const float* x = stacks + static_cast<std::ptrdiff_t>(b) * n_in;
-      if (frames == 1) {
-        Ops::matvec_add(rows, matrix, w.block_stride, w.block_stride, x, n_in);
+      for (int j = 0; j < kernel; ++j) block_taps[j] = taps[j] + static_cast<std::ptrdiff_t>(b) * w.block_columns;
+      if (frames > 1) {
+        Ops::conv_matmul_add(rows, frame_stride, matrix, w.block_stride, w.block_stride, block_taps, stride,
+                             w.block_columns, kernel, frames);
+      } else if (kernel == 1) {
+        Ops::matvec_add(rows, matrix, w.block_stride, w.block_stride, block_taps[0], w.block_columns);
       } else {
-        Ops::matmul_add(rows, frame_stride, matrix, w.block_stride, w.block_stride, x, slot, n_in, frames);
+        // One frame: its taps gathered into one stack, one matrix-vector product with partial sums in flight.
+        float* stack = stack_.data();
+        for (int j = 0; j < kernel; ++j) {
+          for (int i = 0; i < w.block_columns; ++i) stack[j * w.block_columns + i] = block_taps[j][i];
+        }
+        Ops::matvec_add(rows, matrix, w.block_stride, w.block_stride, stack, kernel * w.block_columns);
       }
     }
   }
 
-  // y = bias + sum over taps of weight[tap] * stack[tap], channel by channel, accumulated in place.
-  void compute_depthwise(const float* stacks, float* y, int frames) noexcept {
+  // y = bias + sum over taps of weight[tap] * input[tap], channel by channel, accumulated in place.
+  void compute_depthwise(const float* const* taps, float* y, int frames) noexcept {
     const Conv1dWeights& w = weights_;
     const int channels = w.block_rows;
-    const int taps = spec_.kernel_size;
-    const int slot = history_.slot_size();
+    const int kernel = spec_.kernel_size;
+    const std::ptrdiff_t stride = history_.stride();
     for (int f = 0; f < frames; ++f) {
-      const float* x = stacks + static_cast<std::ptrdiff_t>(f) * slot;
       float* result = y + static_cast<std::ptrdiff_t>(f) * w.block_stride;
-      Ops::affine(result, x, w.values.data(), w.bias.data(), channels);
-      for (int j = 1; j < taps; ++j) {
-        Ops::affine(result, x + static_cast<std::ptrdiff_t>(j) * channels,
-                    w.values.data() + static_cast<std::ptrdiff_t>(j) * w.block_stride, result, channels);
+      Ops::affine(result, taps[0] + f * stride, w.values.data(), w.bias.data(), channels);
+      for (int j = 1; j < kernel; ++j) {
+        Ops::affine(result, taps[j] + f * stride, w.values.data() + static_cast<std::ptrdiff_t>(j) * w.block_stride,
+                    result, channels);
       }
     }
   }
@@ -178,6 +190,8 @@ class CausalConv {
   LayerSpec spec_;
   Conv1dWeights weights_;
   Conv1dHistory history_;
+  AlignedFloats stack_;    // one frame's taps (kernel_size x input_size), for single frames
+  std::vector<const float*> taps_;  // each tap's input frame, then the same for one group
   AlignedFloats sums_;     // max_chunk frames of frame_stride() floats
   AlignedFloats compact_;  // max_chunk frames of output_stride() floats (only when blocks > 1)
   int max_chunk_ = 1;

@@ -1,6 +1,5 @@
 // What the causal convolutions of every backend share: the weight layout and the history of tap stacks.
 #include <algorithm>
-#include <limits>
 
 #include "layers/conv1d/causal_conv.hpp"
 
@@ -78,60 +77,66 @@ Conv1dWeights conv1d_weights(const LayerSpec& spec, const Weights& weights) {
   return laid_out;
 }
 
-void Conv1dHistory::prepare(const LayerSpec& spec, const Conv1dWeights& weights, int max_chunk) {
+void Conv1dHistory::prepare(const LayerSpec& spec, int max_chunk) {
   taps_ = spec.kernel_size;
   dilation_ = spec.dilation;
   channels_ = spec.input_size;
-  blocks_ = weights.depthwise ? 1 : weights.blocks;
-  block_columns_ = channels_ / blocks_;
+  stride_ = channels_;
+  start_ = 0;
+  frames_in_chunk_ = 0;
+  in_ = nullptr;
   if (taps_ == 1) {
-    // The slot of a frame is the frame itself: nothing to keep.
-    slot_size_ = channels_;
-    capacity_ = std::numeric_limits<int>::max();
-    slots_ = AlignedFloats();
-  } else {
-    slot_size_ = taps_ * channels_;
-    // Slots in use at once: those read by this chunk plus those the chunk fills ahead for later frames.
-    capacity_ = spec.history_frames() + max_chunk;
-    slots_.assign(static_cast<std::size_t>(capacity_) * slot_size_, 0.0f);
+    // One tap: the input is read where it is, nothing to keep.
+    capacity_ = 0;
+    frames_ = AlignedFloats();
+    return;
   }
-  position_ = 0;
+  capacity_ = spec.history_frames() + max_chunk;
+  frames_.assign(static_cast<std::size_t>(capacity_) * channels_, 0.0f);
 }
 
 void Conv1dHistory::reset() noexcept {
-  std::fill(slots_.begin(), slots_.end(), 0.0f);
-  position_ = 0;
+  std::fill(frames_.begin(), frames_.end(), 0.0f);
+  start_ = 0;
+  frames_in_chunk_ = 0;
 }
 
-const float* Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
+void Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
   if (taps_ == 1) {
-    slot_size_ = in_stride;
-    return in;
+    in_ = in;
+    stride_ = in_stride;
+    return;
   }
-  const std::ptrdiff_t slot = slot_size_;
-  const std::ptrdiff_t block_in_slot = static_cast<std::ptrdiff_t>(taps_) * block_columns_;
-  float* const slots = slots_.data();
-  // Tap by tap: frame t is tap j of the output frame t + (taps-1-j)*dilation, so a tap's frames go to
-  // consecutive slots, written in order (at most the history ahead: the ring wraps at most once).
+  // The previous chunk's frames are history now: the new one follows them.
+  start_ += frames_in_chunk_;
+  if (start_ >= capacity_) start_ -= capacity_;
+  frames_in_chunk_ = frames;
+  const std::ptrdiff_t channels = channels_;
+  int target = start_;
+  for (int f = 0; f < frames; ++f) {
+    const float* source = in + static_cast<std::ptrdiff_t>(f) * in_stride;
+    float* copy = frames_.data() + target * channels;
+    // A plain loop: these copies are a few floats each, too short to pay for a call to memmove.
+    for (std::ptrdiff_t i = 0; i < channels; ++i) copy[i] = source[i];
+    if (++target == capacity_) target = 0;
+  }
+}
+
+int Conv1dHistory::taps(int first, int frames, const float** taps) const noexcept {
+  if (taps_ == 1) {
+    taps[0] = in_ + static_cast<std::ptrdiff_t>(first) * stride_;
+    return frames;
+  }
+  int count = frames;
   for (int j = 0; j < taps_; ++j) {
-    int target = position_ + (taps_ - 1 - j) * dilation_;
-    if (target >= capacity_) target -= capacity_;
-    for (int f = 0; f < frames; ++f) {
-      const float* frame = in + static_cast<std::ptrdiff_t>(f) * in_stride;
-      float* destination = slots + target * slot + static_cast<std::ptrdiff_t>(j) * block_columns_;
-      for (int b = 0; b < blocks_; ++b) {
-        const float* source = frame + static_cast<std::ptrdiff_t>(b) * block_columns_;
-        float* copy = destination + b * block_in_slot;
-        // A plain loop: these copies are a few floats each, too short to pay for a call to memmove.
-        for (int i = 0; i < block_columns_; ++i) copy[i] = source[i];
-      }
-      if (++target == capacity_) target = 0;
-    }
+    // (taps-1)*dilation < capacity, so one wrap brings the frame into the ring.
+    int frame = start_ + first - (taps_ - 1 - j) * dilation_;
+    if (frame < 0) frame += capacity_;
+    if (frame >= capacity_) frame -= capacity_;
+    taps[j] = frames_.data() + static_cast<std::ptrdiff_t>(frame) * channels_;
+    count = std::min(count, capacity_ - frame);
   }
-  const float* first = slots + position_ * slot;
-  position_ += frames;
-  if (position_ == capacity_) position_ = 0;
-  return first;
+  return count;
 }
 
 }  // namespace rtn
