@@ -511,7 +511,7 @@ class Tuner {
     if (options_.torch) {
       try {
         reference = testing::torch_reference(spec, weights, signal, frames);
-      } catch (const std::logic_error& error) {
+      } catch (const testing::NoTorchEquivalent& error) {
         std::cerr << "  (" << spec.to_string() << ": no libtorch reference: " << error.what()
                   << "; checked against stl)\n";
       }
@@ -572,7 +572,8 @@ class Tuner {
           torch_contender = std::make_unique<TorchContender>(*torch_model, signal, block);
           timed.push_back(torch_contender.get());
           item.libtorch = result;
-        } catch (const std::logic_error& error) {
+        } catch (const testing::NoTorchEquivalent& error) {
+          std::cerr << "  (" << spec.to_string() << ": libtorch not timed: " << error.what() << ")\n";
           torch_model.reset();
         }
       }

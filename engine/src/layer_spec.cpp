@@ -1,6 +1,7 @@
 #include "rtn/layer_spec.hpp"
 
 #include <functional>
+#include <locale>
 #include <sstream>
 
 #include "rtn/wavenet_spec.hpp"
@@ -141,6 +142,7 @@ LayerSpec LayerSpec::wavenet(std::shared_ptr<const WaveNetSpec> architecture) {
 
 std::string LayerSpec::to_string() const {
   std::ostringstream out;
+  out.imbue(std::locale::classic());  // the keys of profiles must not depend on the program's locale
   out << layer_kind_name(kind) << '(';
   switch (kind) {
     case LayerKind::dense:
@@ -296,7 +298,38 @@ bool LayerSpec::operator==(const LayerSpec& other) const {
 }
 
 std::size_t LayerSpecHash::operator()(const LayerSpec& spec) const noexcept {
-  return std::hash<std::string>{}(spec.to_string());
+  // Only fields that to_string() shows for the kind (equality is equality of to_string()), so equal specs
+  // hash alike; floats and WaveNet architectures are left out (equal specs still agree). No allocation.
+  std::size_t hash = static_cast<std::size_t>(spec.kind) + 0x9e3779b97f4a7c15ULL;
+  const auto mix = [&hash](long long value) {
+    hash ^= static_cast<std::size_t>(value) + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+  };
+  mix(spec.input_size);
+  switch (spec.kind) {
+    case LayerKind::conv1d:
+      mix(spec.kernel_size);
+      mix(spec.dilation);
+      mix(spec.groups);
+      [[fallthrough]];
+    case LayerKind::dense:
+      mix(spec.output_size);
+      mix(spec.bias);
+      break;
+    case LayerKind::gru:
+    case LayerKind::lstm:
+      mix(spec.output_size);
+      mix(spec.num_layers);
+      mix(spec.bias);
+      mix(spec.kind == LayerKind::gru && !spec.reset_after);
+      mix(spec.initial_state);
+      break;
+    case LayerKind::prelu:
+      mix(spec.num_parameters);
+      break;
+    default:
+      break;
+  }
+  return hash;
 }
 
 }  // namespace rtn

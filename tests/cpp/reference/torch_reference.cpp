@@ -36,7 +36,7 @@ std::vector<float> torch_reference(const LayerSpec& spec, const Weights& weights
     default:
       if (is_activation(spec.kind)) return torch_activation(spec, weights, input, frames);
   }
-  throw std::logic_error("no torch reference for " + spec.to_string());
+  throw NoTorchEquivalent("no torch reference for " + spec.to_string());
 }
 
 }  // namespace rtn::testing

@@ -2,12 +2,21 @@
 // The oracle: PyTorch (libtorch) computing what a LayerSpec describes, on the same weights.
 // This header does not include torch, so the tests that use it compile quickly; only the
 // reference/*.cpp files do.
+#include <stdexcept>
 #include <vector>
 
 #include "rtn/layer_spec.hpp"
 #include "rtn/weights.hpp"
 
 namespace rtn::testing {
+
+// Thrown when libtorch has no module computing a layer (a Keras-style GRU with reset_after == false as one
+// streaming module, a kind with no torch equivalent): the caller may then check against something else.
+// Every other failure of the oracle is a bug and is thrown as some other exception.
+class NoTorchEquivalent : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
 
 // Runs the PyTorch module equivalent to `spec` with `weights` (PyTorch layout and names) over `frames`
 // frames of `input` (frames x input_size, interleaved) from zero state, in float32.

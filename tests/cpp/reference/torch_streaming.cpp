@@ -1,4 +1,5 @@
 #include "reference/torch_streaming.hpp"
+#include "reference/torch_reference.hpp"
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -50,7 +51,7 @@ class StreamingLayer {
       case LayerKind::gru:
         // torch::nn::GRU computes PyTorch's GRU (reset gate after the recurrent product) only.
         if (spec.to_string().find("reset_after=0") != std::string::npos) {
-          throw std::logic_error("libtorch has no GRU with reset_after=false (" + spec.to_string() + ")");
+          throw NoTorchEquivalent("libtorch has no GRU with reset_after=false (" + spec.to_string() + ")");
         }
         gru_ = torch::nn::GRU(torch::nn::GRUOptions(spec.input_size, spec.output_size)
                                   .num_layers(spec.num_layers)
@@ -90,7 +91,7 @@ class StreamingLayer {
         break;
       default:
         if (!is_activation(spec.kind)) {
-          throw std::logic_error("libtorch has no streaming equivalent of " + spec.to_string() + " here");
+          throw NoTorchEquivalent("libtorch has no streaming equivalent of " + spec.to_string() + " here");
         }
         break;
     }
