@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the main job: describes the bundled example model, benchmarks every
-# kernel and the example models, tunes the bundled suite and benchmarks the tuned models, writing results
-# to out/.
+# kernel and the example models, tunes the bundled suite and benchmarks the tuned models, then writes the
+# results file, the HTML dashboard and the Markdown summary (rtn-report) to out/.
 #   scripts/run.sh                 the whole job (~5 minutes on 2 cores)
 #   RTN_BENCH_FILTER=REGEX ...     benchmark only what matches
 #   RTN_TUNE_BUDGET=S ...          rtn-tune's time budget (default 60 s)
@@ -48,5 +48,12 @@ for block in 64 1; do
   done
 done
 { echo "["; for i in "${!runs[@]}"; do [ "$i" = 0 ] || echo ","; cat "${runs[$i]}"; done; echo "]"; } > "$out/bench.json"
+
+# One results file (docs/results-format.md) from all of it, and the report a person opens.
+echo; echo "== rtn-report -> $out/rtn-results.json, $out/report.html, $out/report.md"
+"$root/reports/rtn-report" convert "$out/results.json" "$out/benchmark.json" "${runs[@]}" "$out/guitar_lstm.info.txt" \
+  -o "$out/rtn-results.json"
+"$root/reports/rtn-report" "$out/rtn-results.json" -o "$out/report.html" --markdown "$out/report.md"
+cat "$out/report.md"
 rm -f "${runs[@]}"
-echo; echo "run: results in $out/"
+echo; echo "run: results in $out/ (report: $out/report.html)"
