@@ -26,17 +26,13 @@ AlignedFloats padded_vector(const float* source, int n) {
 }
 
 void fill_frames(float* frames_out, int stride, const float* initial, int frames) noexcept {
-  // A plain loop: a frame is a few registers, too short to pay for a call to memmove.
-  for (int f = 0; f < frames; ++f) {
-    float* frame = frames_out + static_cast<std::ptrdiff_t>(f) * stride;
-    for (int i = 0; i < stride; ++i) frame[i] = initial[i];
-  }
+  for (int f = 0; f < frames; ++f) copy_floats(frames_out + static_cast<std::ptrdiff_t>(f) * stride, initial, stride);
 }
 
 void copy_frames(float* out, int channels, const float* padded, int stride, int frames) noexcept {
   for (int f = 0; f < frames; ++f) {
     const float* frame = padded + static_cast<std::ptrdiff_t>(f) * stride;
-    std::copy(frame, frame + channels, out + static_cast<std::ptrdiff_t>(f) * channels);
+    copy_floats(out + static_cast<std::ptrdiff_t>(f) * channels, frame, channels);
   }
 }
 

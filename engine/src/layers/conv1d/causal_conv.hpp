@@ -109,8 +109,33 @@ class CausalConv {
   // until the next call. Never allocates.
   float* process(const float* in, int in_stride, int frames) noexcept {
     history_.push(in, in_stride, frames);
+    if (!weights_.depthwise) fill_frames(sums_.data(), weights_.frame_stride(), weights_.bias.data(), frames);
+    convolve(frames);
+    if (weights_.blocks == 1) return sums_.data();
+    compact(frames);
+    return compact_.data();
+  }
+
+  // Whether the output is computed in place in one product per frame (not group by group, not depthwise):
+  // then a caller may start the sums itself (the bias and more) and accumulate() onto them.
+  bool accumulates() const noexcept { return !weights_.depthwise && weights_.blocks == 1; }
+  // The sums accumulate() adds to: max_chunk frames output_stride() apart.
+  float* sums() noexcept { return sums_.data(); }
+  // The bias, padded to output_stride().
+  const float* bias() const noexcept { return weights_.bias.data(); }
+  // As process(), but adds the convolution without its bias onto sums(), which the caller has started
+  // (for example at bias() plus something of its own). Only when accumulates(). Never allocates.
+  float* accumulate(const float* in, int in_stride, int frames) noexcept {
+    history_.push(in, in_stride, frames);
+    convolve(frames);
+    return sums_.data();
+  }
+
+ private:
+  // The sums of the current chunk's frames (started by the caller, but for depthwise), pass by pass: a pass
+  // ends where a tap's frames wrap around the history's ring.
+  void convolve(int frames) noexcept {
     const int frame_stride = weights_.depthwise ? weights_.block_stride : weights_.frame_stride();
-    if (!weights_.depthwise) fill_frames(sums_.data(), frame_stride, weights_.bias.data(), frames);
     for (int done = 0; done < frames;) {
       const float** taps = taps_.data();
       const int count = history_.taps(done, frames - done, taps);
@@ -122,12 +147,8 @@ class CausalConv {
       }
       done += count;
     }
-    if (weights_.blocks == 1) return sums_.data();
-    compact(frames);
-    return compact_.data();
   }
 
- private:
   // y += weights * (the taps of each frame) for `frames` frames (frame_stride() apart), tap j of the first
   // frame at taps[j].
   void compute(const float* const* taps, float* y, int frames) noexcept {

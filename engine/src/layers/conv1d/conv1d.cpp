@@ -115,9 +115,7 @@ void Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
   int target = start_;
   for (int f = 0; f < frames; ++f) {
     const float* source = in + static_cast<std::ptrdiff_t>(f) * in_stride;
-    float* copy = frames_.data() + target * channels;
-    // A plain loop: these copies are a few floats each, too short to pay for a call to memmove.
-    for (std::ptrdiff_t i = 0; i < channels; ++i) copy[i] = source[i];
+    copy_floats(frames_.data() + target * channels, source, channels_);
     if (++target == capacity_) target = 0;
   }
 }

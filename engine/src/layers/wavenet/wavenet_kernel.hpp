@@ -59,12 +59,13 @@ class WaveNetLayerArrayKernel {
     float* head = head_.data();
     for (int f = 0; f < frames; ++f) {
       float* frame = head + static_cast<std::ptrdiff_t>(f) * head_.stride;
+      // The padding too: the layers may accumulate scratch there, which must not grow chunk after chunk.
+      int c = 0;
       if (head_in) {
         const float* source = head_in + static_cast<std::ptrdiff_t>(f) * head_in_stride;
-        std::copy(source, source + head_width_, frame);
-      } else {
-        std::fill(frame, frame + head_width_, 0.0f);
+        for (; c < head_width_; ++c) frame[c] = source[c];
       }
+      for (; c < head_.stride; ++c) frame[c] = 0.0f;
     }
     for (auto& layer : layers_)
       layer.process(x, x_.stride, condition, condition_stride, head, head_.stride, frames, scratch);

@@ -91,6 +91,10 @@ class WaveNetResidualLayer {
     }
     has_layer1x1_ = array.layer1x1;
     has_head1x1_ = array.head1x1;
+    mixin_first_ = conv_.accumulates() && !films_[static_cast<int>(WaveNetFilmSite::conv_pre)].active &&
+                   !films_[static_cast<int>(WaveNetFilmSite::conv_post)].active &&
+                   !films_[static_cast<int>(WaveNetFilmSite::input_mixin_pre)].active &&
+                   !films_[static_cast<int>(WaveNetFilmSite::input_mixin_post)].active;
   }
 
   // Allocates: the convolution's history for chunks of up to max_chunk frames.
@@ -109,32 +113,41 @@ class WaveNetResidualLayer {
     const auto active = [&](WaveNetFilmSite site) { return films_[static_cast<int>(site)].active; };
 
     // z = conv(x) + input_mixin(condition), each with its FiLMs; z lives in the convolution's output.
-    const float* conv_in = x;
-    int conv_in_stride = x_stride;
-    if (active(WaveNetFilmSite::conv_pre)) {
-      modulate(WaveNetFilmSite::conv_pre, scratch.modulated.data(), scratch.modulated.stride, x, x_stride);
-      conv_in = scratch.modulated.data();
-      conv_in_stride = scratch.modulated.stride;
-    }
-    float* z = conv_.process(conv_in, conv_in_stride, frames);
+    float* z = nullptr;
     const int z_stride = conv_.output_stride();
-    const int z_rows = input_mixin_.matrix.rows;
-    if (active(WaveNetFilmSite::conv_post)) modulate(WaveNetFilmSite::conv_post, z, z_stride, z, z_stride);
-    const float* mixin_in = condition;
-    int mixin_in_stride = condition_stride;
-    if (active(WaveNetFilmSite::input_mixin_pre)) {
-      modulate(WaveNetFilmSite::input_mixin_pre, scratch.modulated.data(), scratch.modulated.stride,
-               condition, condition_stride);
-      mixin_in = scratch.modulated.data();
-      mixin_in_stride = scratch.modulated.stride;
-    }
-    if (active(WaveNetFilmSite::input_mixin_post)) {
-      FrameBuffer& mixin = scratch.mixin;
-      pointwise_set<Ops>(input_mixin_, mixin.data(), mixin.stride, mixin_in, mixin_in_stride, frames);
-      modulate(WaveNetFilmSite::input_mixin_post, mixin.data(), mixin.stride, mixin.data(), mixin.stride);
-      add_frames(z, z_stride, mixin.data(), mixin.stride, z_rows, frames);
+    if (mixin_first_) {
+      // Without those FiLMs: z starts at the bias plus the mixin, and the convolution adds onto it (one pass
+      // over the chunk fewer).
+      z = conv_.sums();
+      pointwise_set<Ops>(input_mixin_, z, z_stride, condition, condition_stride, frames, conv_.bias());
+      conv_.accumulate(x, x_stride, frames);
     } else {
-      pointwise_product<Ops>(input_mixin_, z, z_stride, mixin_in, mixin_in_stride, frames);
+      const float* conv_in = x;
+      int conv_in_stride = x_stride;
+      if (active(WaveNetFilmSite::conv_pre)) {
+        modulate(WaveNetFilmSite::conv_pre, scratch.modulated.data(), scratch.modulated.stride, x, x_stride);
+        conv_in = scratch.modulated.data();
+        conv_in_stride = scratch.modulated.stride;
+      }
+      z = conv_.process(conv_in, conv_in_stride, frames);
+      const int z_rows = input_mixin_.matrix.rows;
+      if (active(WaveNetFilmSite::conv_post)) modulate(WaveNetFilmSite::conv_post, z, z_stride, z, z_stride);
+      const float* mixin_in = condition;
+      int mixin_in_stride = condition_stride;
+      if (active(WaveNetFilmSite::input_mixin_pre)) {
+        modulate(WaveNetFilmSite::input_mixin_pre, scratch.modulated.data(), scratch.modulated.stride,
+                 condition, condition_stride);
+        mixin_in = scratch.modulated.data();
+        mixin_in_stride = scratch.modulated.stride;
+      }
+      if (active(WaveNetFilmSite::input_mixin_post)) {
+        FrameBuffer& mixin = scratch.mixin;
+        pointwise_set<Ops>(input_mixin_, mixin.data(), mixin.stride, mixin_in, mixin_in_stride, frames);
+        modulate(WaveNetFilmSite::input_mixin_post, mixin.data(), mixin.stride, mixin.data(), mixin.stride);
+        add_frames(z, z_stride, mixin.data(), mixin.stride, z_rows, frames);
+      } else {
+        pointwise_product<Ops>(input_mixin_, z, z_stride, mixin_in, mixin_in_stride, frames);
+      }
     }
     if (active(WaveNetFilmSite::activation_pre))
       modulate(WaveNetFilmSite::activation_pre, z, z_stride, z, z_stride);
@@ -152,6 +165,28 @@ class WaveNetResidualLayer {
         pointwise_set<Ops>(layer1x1_, side.data(), side.stride, z, z_stride, frames);
         modulate(WaveNetFilmSite::layer1x1_post, side.data(), side.stride, side.data(), side.stride);
         add_frames(x, x_stride, side.data(), side.stride, channels_, frames);
+      } else if (!has_head1x1_) {
+        // x += b and head += a in one pass, then x += W a. A register's worth of floats at a time (fixed trip
+        // counts, no aliasing checks): over the padding too when that is only zeros or scratch (no gating:
+        // z's padded rows are activated zeros, and the head's padding is never read).
+        const float* __restrict bias = layer1x1_.bias.data();
+        const int width = padded_size(channels_);
+        const int head_width = gating_ == WaveNetGating::none ? padded_size(head_width_) : head_width_;
+        for (int f = 0; f < frames; ++f) {
+          float* __restrict x_frame = x + static_cast<std::ptrdiff_t>(f) * x_stride;
+          float* __restrict head_frame = head + static_cast<std::ptrdiff_t>(f) * head_stride;
+          const float* __restrict a = z + static_cast<std::ptrdiff_t>(f) * z_stride;
+          for (int i0 = 0; i0 < width; i0 += kPadFloats) {
+            for (int i = i0; i < i0 + kPadFloats; ++i) x_frame[i] += bias[i];
+          }
+          int i = 0;
+          for (; i + kPadFloats <= head_width; i += kPadFloats) {
+            for (int k = i; k < i + kPadFloats; ++k) head_frame[k] += a[k];
+          }
+          for (; i < head_width; ++i) head_frame[i] += a[i];
+        }
+        pointwise_product<Ops>(layer1x1_, x, x_stride, z, z_stride, frames);
+        return;
       } else {
         pointwise_add<Ops>(layer1x1_, x, x_stride, z, z_stride, frames);
       }
@@ -226,6 +261,7 @@ class WaveNetResidualLayer {
   Pointwise head1x1_;
   bool has_layer1x1_ = true;
   bool has_head1x1_ = false;
+  bool mixin_first_ = false;  // z starts at the conv's bias plus the mixin, the conv accumulates onto it
   ActivationFunction activation_;
   ActivationFunction secondary_;
   std::array<Film, kWaveNetFilmSites> films_;
