@@ -34,6 +34,9 @@ struct MachineIdentity {
 
   // "AMD EPYC 9R45 (zen5)". Allocates.
   std::string describe() const;
+  // The instruction-set level the SIMD kernels can use: "x86-64-v4" (AVX-512 F/BW/CD/DQ/VL),
+  // "x86-64-v3" (AVX2 + FMA), "x86-64-v2" (SSE4.2), "x86-64", or "neon" / "unknown" elsewhere. Allocates.
+  std::string isa_level() const;
 };
 
 // What was compiled: a profile measured with other kernels, another compiler or other flags says nothing

@@ -52,6 +52,19 @@ std::string x86_microarchitecture(unsigned family, unsigned model, const std::st
     if (family == 0x1a) return "zen5";
     if (family == 0x17) return model >= 0x30 ? "zen2" : "zen";
   }
+  if (vendor == "Intel" && family == 6) {
+    // The server cores of the cloud machines audio CI runs on.
+    switch (model) {
+      case 0x55: return "sky-lake-server";  // also Cascade Lake and Cooper Lake
+      case 0x6a:
+      case 0x6c: return "ice-lake-server";
+      case 0x8f: return "sapphire-rapids";
+      case 0xcf: return "emerald-rapids";
+      case 0xad:
+      case 0xae: return "granite-rapids";
+      default: break;
+    }
+  }
   return "";
 }
 
@@ -384,6 +397,16 @@ BuildIdentity detect_build() {
 std::string MachineIdentity::describe() const {
   std::string text = model_name.empty() ? vendor + " CPU" : model_name;
   return text + " (" + microarchitecture + ")";
+}
+
+std::string MachineIdentity::isa_level() const {
+  const auto has = [this](const char* feature) { return std::find(isa.begin(), isa.end(), feature) != isa.end(); };
+  if (has("neon")) return "neon";
+  if (has("avx512f") && has("avx512bw") && has("avx512cd") && has("avx512dq") && has("avx512vl")) return "x86-64-v4";
+  if (has("avx2") && has("fma3")) return "x86-64-v3";
+  if (has("sse4.2")) return "x86-64-v2";
+  if (has("sse2")) return "x86-64";
+  return "unknown";
 }
 
 std::string BuildIdentity::describe() const {
