@@ -43,12 +43,25 @@ struct StlOps {
   }
 
   // sum over taps t of matmul_add(y, w + t * n_in * stride, taps_x[t]): a convolution's shifted products
-  // over its history.
+  // over its history. Frame by frame as matvec_add, the sums kept local across the taps.
   static void conv_matmul_add(float* y, int y_stride, const float* w, int stride, int rows,
                               const float* const* taps_x, int x_stride, int n_in, int taps, int frames) noexcept {
-    for (int t = 0; t < taps; ++t) {
-      matmul_add(y, y_stride, w + static_cast<std::ptrdiff_t>(t) * n_in * stride, stride, rows, taps_x[t], x_stride,
-                 n_in, frames);
+    for (int f = 0; f < frames; ++f) {
+      float* frame = y + static_cast<std::ptrdiff_t>(f) * y_stride;
+      const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(f) * x_stride;
+      for (int first = 0; first < rows; first += kPadFloats) {
+        float sum[kPadFloats];
+        for (int r = 0; r < kPadFloats; ++r) sum[r] = frame[first + r];
+        const float* matrix = w + first;
+        for (int t = 0; t < taps; ++t) {
+          const float* x = taps_x[t] + offset;
+          for (int j = 0; j < n_in; ++j, matrix += stride) {
+            const float xj = x[j];
+            for (int r = 0; r < kPadFloats; ++r) sum[r] += matrix[r] * xj;
+          }
+        }
+        for (int r = 0; r < kPadFloats; ++r) frame[first + r] = sum[r];
+      }
     }
   }
 
