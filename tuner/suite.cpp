@@ -10,6 +10,7 @@
 
 #include "rtn/error.hpp"
 #include "rtn/model_file.hpp"
+#include "rtn/nam_file.hpp"
 
 namespace rtn::tune {
 
@@ -153,6 +154,16 @@ class SuiteReader {
     const std::string type = layer["type"].get<std::string>();
     const std::optional<LayerKind> kind = parse_layer_kind(type);
     if (!kind) fail(where + ".type", "unknown layer type '" + type + "'");
+    if (*kind == LayerKind::wavenet) {
+      // A Neural Amp Modeler WaveNet, named by its .nam config: {"type": "wavenet", "config": {...}}.
+      for (const auto& item : layer.items()) {
+        if (item.key() != "type" && item.key() != "config" && item.key() != "comment")
+          fail(where + "." + item.key(), "unknown key of a wavenet layer (known: config, comment)");
+      }
+      if (!layer.contains("config")) fail(where, "a wavenet layer needs the \"config\" of a WaveNet .nam file");
+      add_shape(suite_, parse_nam_wavenet_config(layer["config"].dump(), path_ + ": " + where));
+      return;
+    }
     const std::vector<Parameter> parameters = parameters_of(*kind);
     if (parameters.empty()) {
       fail(where + ".type", "suites cannot describe " + type + " layers yet; tune a model file that has one");

@@ -16,4 +16,9 @@ namespace rtn {
 // WaveNets are not supported"; "amp.nam: not valid JSON: ..."). Never crashes on malformed input.
 ModelDefinition parse_nam(std::string_view text, const std::string& source_name = "<memory>");
 
+// The wavenet layer (no weights) that a WaveNet "config" object of a .nam file describes, given as JSON text:
+// how a tuning suite names a WaveNet (docs/tuning.md). Allocates. Throws rtn::Error as parse_nam() does, with
+// paths inside the config.
+LayerSpec parse_nam_wavenet_config(std::string_view config_json, const std::string& source_name = "<memory>");
+
 }  // namespace rtn

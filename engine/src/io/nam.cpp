@@ -64,6 +64,17 @@ class NamReader {
  public:
   explicit NamReader(const std::string& source) : source_(source) {}
 
+  // The WaveNet a config describes (the "config" of a WaveNet .nam file), without weights.
+  LayerSpec wavenet_layer(const Json& config) {
+    Json document = Json::object();
+    document["config"] = config;
+    document["weights"] = Json::array();
+    FlatWeights flat;
+    LayerSpec spec = LayerSpec::wavenet(read_wavenet(document, "", 0, flat));
+    if (const std::string problem = spec.validate(); !problem.empty()) fail("config", problem);
+    return spec;
+  }
+
   ModelDefinition read(const Json& root) {
     if (!root.is_object()) fail("", "expected a JSON object at the top level, got " + describe(root));
     check_version(root, "");
@@ -815,6 +826,20 @@ ModelDefinition read_nam_model(const nlohmann::json& root, const std::string& so
     // than rtn::Error.
     throw Error(source + " (Neural Amp Modeler format): cannot read the model: " + error.what());
   }
+}
+
+LayerSpec nam_wavenet_layer(const nlohmann::json& config, const std::string& source) {
+  try {
+    return NamReader(source).wavenet_layer(config);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw Error(source + " (Neural Amp Modeler format): cannot read the WaveNet config: " + error.what());
+  }
+}
+
+LayerSpec parse_nam_wavenet_config(std::string_view config_json, const std::string& source_name) {
+  return nam_wavenet_layer(io::parse_json_document(config_json, source_name), source_name);
 }
 
 ModelDefinition parse_nam(std::string_view text, const std::string& source_name) {

@@ -18,4 +18,8 @@ bool looks_like_nam(const nlohmann::json& root) noexcept;
 // architecture, got 13801"). Allocates.
 ModelDefinition read_nam_model(const nlohmann::json& root, const std::string& source);
 
+// The wavenet layer a WaveNet "config" object of a .nam file describes (no weights): what a tuning suite
+// uses to name a WaveNet. Throws rtn::Error like read_nam_model(), with paths inside `config`. Allocates.
+LayerSpec nam_wavenet_layer(const nlohmann::json& config, const std::string& source);
+
 }  // namespace rtn
