@@ -11,7 +11,7 @@
 // and is one matrix-vector product.
 //
 // Weights are laid out once in one of two ways:
-//   - matrix: per "block" a padded matrix whose columns follow the slot (tap-major within the block).
+//   - matrix: per "block" a padded matrix, its columns tap by tap (tap 0, the oldest, first), each tap the block's inputs.
 //     Block = the whole layer (groups folded in as zeros) or one group per block, whichever is
 //     cheaper: a 4-group 64-channel conv becomes four 16x48 products, not one mostly-zero 64x192.
 //   - depthwise (groups == in == out): one weight per channel and tap, an element-wise multiply-add

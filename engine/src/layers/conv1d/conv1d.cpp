@@ -1,4 +1,4 @@
-// What the causal convolutions of every backend share: the weight layout and the history of tap stacks.
+// What the causal convolutions of every backend share: the weight layout and the history of input frames.
 #include <algorithm>
 
 #include "layers/conv1d/causal_conv.hpp"
