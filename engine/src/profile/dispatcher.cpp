@@ -105,9 +105,9 @@ Implementation default_implementation(const LayerSpec& spec, int block) noexcept
       if (!per_sample) backend = Backend::eigen;  // within 2-8%; xsimd per sample by 10%
       break;
     case LayerKind::wavenet:
-      // rtn bench on NAM's standard WaveNet: eigen in blocks of 64 (1.08 vs 1.44 us per sample), xsimd per
-      // sample (2.5 vs 2.7 us).
-      if (!per_sample) backend = Backend::eigen;
+      // xsimd: since the register-blocked products and the shifted-product convolution, interleaved on NAM
+      // WaveNets (docs/backends.md): standard in blocks of 64 xsimd 2343 vs eigen 3611 ns/sample, nano 1704
+      // vs 2912, standard per sample 8915 vs 11669 (a loaded machine: the ratios count).
       break;
     default:
       break;  // elu (xsimd by 15x), batchnorm1d, relu, leaky_relu (within noise), and kinds not measured
