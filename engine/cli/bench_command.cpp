@@ -15,6 +15,7 @@
 
 #include "command.hpp"
 #include "profile_option.hpp"
+#include "rtn/denormals.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
@@ -47,6 +48,8 @@ std::string bench_help() {
          "repeated)\n" +
          profile_options_help() +
          "  --seconds S      measuring time per configuration (default 3)\n"
+         "  --host-no-flush  measure as a host that does not flush denormals (by default the measuring thread\n"
+         "                   runs with flush-to-zero on, as audio hosts do: rtn's guard then costs one read)\n"
          "  --json           print one JSON object instead of the table\n"
          "  --json-file PATH also write that JSON object to PATH\n"
          "  -h, --help       show this help\n";
@@ -107,6 +110,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   std::vector<std::string> wanted;
   double seconds = 3;
   bool json = false;
+  bool host_flushes = true;
   std::string json_file;
   bool options_ended = false;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
@@ -132,6 +136,8 @@ int run_bench(const std::vector<std::string>& arguments) {
       if (json_file.empty()) throw UsageError("--json-file needs a path");
     } else if (!options_ended && argument == "--json") {
       json = true;
+    } else if (!options_ended && argument == "--host-no-flush") {
+      host_flushes = false;
     } else if (!options_ended && parse_profile_option(arguments, i, profile_options)) {
       continue;
     } else {
@@ -220,6 +226,11 @@ int run_bench(const std::vector<std::string>& arguments) {
     }
   }
 
+  // The host's floating-point mode for the whole measurement: flushing denormals, as DAWs run their audio
+  // threads (the contract in rtn/denormals.hpp), unless --host-no-flush.
+  std::optional<ScopedFlushDenormals> host_mode;
+  if (host_flushes) host_mode.emplace();
+
   // Warm up and size the chunks: each round gives each configuration seconds / kRounds, half for throughput
   // (one clock reading around many blocks) and half for latency (a clock reading around every block).
   long position = 0;
@@ -286,6 +297,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   root["block"] = block;
   root["seconds_per_configuration"] = seconds;
   root["rounds"] = kRounds;
+  root["host_flushes_denormals"] = host_flushes;
   root["machine"] = this_machine().describe();
   root["build"] = this_build().describe();
   root["flops_per_sample"] = flops_per_sample;
@@ -370,7 +382,8 @@ int run_bench(const std::vector<std::string>& arguments) {
   std::cout << "model:    " << definition.name << " (" << model_path << "), "
             << format_number(definition.sample_rate) << " Hz\n"
             << "block:    " << block << (block == 1 ? " frame (per sample)" : " frames") << " per call; "
-            << format_number(seconds) << " s per configuration in " << kRounds << " rounds\n"
+            << format_number(seconds) << " s per configuration in " << kRounds << " rounds; host "
+            << (host_flushes ? "flushes denormals (as DAWs do)" : "does not flush denormals (--host-no-flush)") << "\n"
             << "machine:  " << this_machine().describe() << "; " << this_build().describe() << "\n"
             << "work:     " << significant(flops_per_sample) << " FLOPs per sample; this core's FMA peak: "
             << tune::describe_peaks(peaks) << "\n"
