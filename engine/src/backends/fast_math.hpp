@@ -91,6 +91,14 @@ inline float from_bits(std::int32_t bits) noexcept {
   std::memcpy(&v, &bits, sizeof v);
   return v;
 }
+// v * 2^n, for the n whose bits sit in the low bits of `shifted` (the rounding-shift trick): n is added to
+// v's exponent field. In unsigned arithmetic, which wraps as the vector lanes do (a signed shift of these
+// bits would overflow: undefined behaviour, as UBSan says).
+inline float scale_by_exponent(float v, float shifted) noexcept {
+  const std::uint32_t bits =
+      static_cast<std::uint32_t>(to_bits(v)) + (static_cast<std::uint32_t>(to_bits(shifted)) << 23);
+  return from_bits(static_cast<std::int32_t>(bits));
+}
 #ifdef RTN_FAST_MATH_BATCHES
 template <typename A>
 inline xsimd::batch<std::int32_t, A> to_bits(xsimd::batch<float, A> v) noexcept {
@@ -99,6 +107,10 @@ inline xsimd::batch<std::int32_t, A> to_bits(xsimd::batch<float, A> v) noexcept 
 template <typename A>
 inline xsimd::batch<float, A> from_bits(xsimd::batch<std::int32_t, A> bits) noexcept {
   return xsimd::bitwise_cast<xsimd::batch<float, A>>(bits);
+}
+template <typename A>
+inline xsimd::batch<float, A> scale_by_exponent(xsimd::batch<float, A> v, xsimd::batch<float, A> shifted) noexcept {
+  return from_bits(to_bits(v) + (to_bits(shifted) << 23));
 }
 #endif
 
@@ -167,7 +179,7 @@ template <typename V>
 inline V expm1_unclamped(V x) noexcept {
   V shifted;
   const V r = reduce(x, shifted);
-  const V scale = from_bits(to_bits(V(1.0f)) + (to_bits(shifted) << 23));  // 2^n
+  const V scale = scale_by_exponent(V(1.0f), shifted);  // 2^n
   return multiply_add(scale, expm1_reduced(r), scale - V(1.0f));
 }
 
@@ -188,7 +200,7 @@ inline V tanh(V x) noexcept {
   q = multiply_add(q, r, V(8.0f * kExpQ1));
   q = multiply_add(q, r, V(4.0f * kExpQ0));
   const V e2r_minus_1 = r * multiply_add(r, q, V(2.0f));
-  const V scale = from_bits(to_bits(V(1.0f)) + (to_bits(shifted) << 23));  // 2^n
+  const V scale = scale_by_exponent(V(1.0f), shifted);  // 2^n
   const V e = multiply_add(scale, e2r_minus_1, scale - V(1.0f));
   return with_sign_of(e / (e + V(2.0f)), x);
 }
@@ -200,7 +212,7 @@ inline V exp(V x) noexcept {
   const V r = reduce(clamped, shifted);
   const V p = expm1_reduced(r) + V(1.0f);
   // p * 2^n by adding n to the exponent field: exact, as every result in the range is normal.
-  const V result = from_bits(to_bits(p) + (to_bits(shifted) << 23));
+  const V result = scale_by_exponent(p, shifted);
   return select_less(x, V(kExpLow), V(0.0f),
                      select_less(V(kExpHigh), x, V(std::numeric_limits<float>::infinity()), result));
 }
