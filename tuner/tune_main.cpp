@@ -200,21 +200,24 @@ std::string format_ratio(double ratio) {
 
 // ---- what is timed ----
 
-// Cycles through `signal` block by block so that the input changes as audio does.
-class KernelContender : public Timed {
+// Something a host calls block after block: a kernel, a whole model, or libtorch running the same layers.
+// Cycles through `signal` block by block so that the input changes as audio does; the output is sunk so
+// that no work is removed.
+template <typename Target>
+class StreamContender : public Timed {
  public:
-  KernelContender(Kernel& kernel, const std::vector<float>& signal, int block)
-      : kernel_(kernel),
+  StreamContender(Target& target, int inputs, int outputs, const std::vector<float>& signal, int block)
+      : target_(target),
+        inputs_(inputs),
         signal_(signal),
         block_(block),
-        frames_(static_cast<long>(signal.size()) / kernel.input_size()),
-        output_(static_cast<std::size_t>(block) * kernel.output_size()) {}
+        frames_(static_cast<long>(signal.size()) / inputs),
+        output_(static_cast<std::size_t>(block) * outputs) {}
 
   double run(long calls) override {
-    const int in = kernel_.input_size();
     const Clock::time_point start = Clock::now();
     for (long call = 0; call < calls; ++call) {
-      kernel_.process(signal_.data() + position_ * in, output_.data(), block_);
+      target_.process(signal_.data() + position_ * inputs_, output_.data(), block_);
       sink(output_.data());
       position_ += block_;
       if (position_ + block_ > frames_) position_ = 0;
@@ -228,7 +231,8 @@ class KernelContender : public Timed {
   }
 
  private:
-  Kernel& kernel_;
+  Target& target_;
+  int inputs_;
   const std::vector<float>& signal_;
   int block_;
   long frames_;
@@ -236,69 +240,20 @@ class KernelContender : public Timed {
   std::vector<float> output_;
 };
 
-// A whole model, called exactly as a host calls it.
-class ModelContender : public Timed {
- public:
-  ModelContender(Model& model, const std::vector<float>& signal, int block)
-      : model_(model),
-        signal_(signal),
-        block_(block),
-        frames_(static_cast<long>(signal.size()) / model.input_channels()),
-        output_(static_cast<std::size_t>(block) * model.output_channels()) {}
-
-  double run(long calls) override {
-    const int in = model_.input_channels();
-    const Clock::time_point start = Clock::now();
-    for (long call = 0; call < calls; ++call) {
-      model_.process(signal_.data() + position_ * in, output_.data(), block_);
-      sink(output_.data());
-      position_ += block_;
-      if (position_ + block_ > frames_) position_ = 0;
-    }
-    const Clock::time_point end = Clock::now();
-    return std::chrono::duration<double, std::nano>(end - start).count();
-  }
-
- private:
-  Model& model_;
-  const std::vector<float>& signal_;
-  int block_;
-  long frames_;
-  long position_ = 0;
-  std::vector<float> output_;
-};
-
+std::unique_ptr<StreamContender<Kernel>> kernel_contender(Kernel& kernel, const std::vector<float>& signal,
+                                                         int block) {
+  return std::make_unique<StreamContender<Kernel>>(kernel, kernel.input_size(), kernel.output_size(), signal, block);
+}
+std::unique_ptr<Timed> model_contender(Model& model, const std::vector<float>& signal, int block) {
+  return std::make_unique<StreamContender<Model>>(model, model.input_channels(), model.output_channels(), signal,
+                                                  block);
+}
 #ifdef RTN_TUNE_WITH_TORCH
-class TorchContender : public Timed {
- public:
-  TorchContender(testing::TorchStreamingModel& model, const std::vector<float>& signal, int block)
-      : model_(model),
-        signal_(signal),
-        block_(block),
-        frames_(static_cast<long>(signal.size()) / model.input_channels()),
-        output_(static_cast<std::size_t>(block) * model.output_channels()) {}
-
-  double run(long calls) override {
-    const int in = model_.input_channels();
-    const Clock::time_point start = Clock::now();
-    for (long call = 0; call < calls; ++call) {
-      model_.process(signal_.data() + position_ * in, output_.data(), block_);
-      sink(output_.data());
-      position_ += block_;
-      if (position_ + block_ > frames_) position_ = 0;
-    }
-    const Clock::time_point end = Clock::now();
-    return std::chrono::duration<double, std::nano>(end - start).count();
-  }
-
- private:
-  testing::TorchStreamingModel& model_;
-  const std::vector<float>& signal_;
-  int block_;
-  long frames_;
-  long position_ = 0;
-  std::vector<float> output_;
-};
+std::unique_ptr<Timed> torch_contender(testing::TorchStreamingModel& model, const std::vector<float>& signal,
+                                       int block) {
+  return std::make_unique<StreamContender<testing::TorchStreamingModel>>(model, model.input_channels(),
+                                                                         model.output_channels(), signal, block);
+}
 #endif
 
 // ---- one measured (shape, block) ----
@@ -452,11 +407,11 @@ class Tuner {
         }
         std::mt19937 rng(options_.seed);
         const std::vector<float> signal = testing::random_signal(8192, definition.input_channels, rng, 0.5f);
-        std::vector<std::unique_ptr<ModelContender>> contenders;
+        std::vector<std::unique_ptr<Timed>> contenders;
         std::vector<Timed*> timed;
         for (auto& model : built) {
           model->prepare(block);
-          contenders.push_back(std::make_unique<ModelContender>(*model, signal, block));
+          contenders.push_back(model_contender(*model, signal, block));
           timed.push_back(contenders.back().get());
         }
         TimingPlan plan;
@@ -539,7 +494,7 @@ class Tuner {
       item.tolerance = tolerance;
 
       std::vector<std::unique_ptr<Kernel>> kernels;
-      std::vector<std::unique_ptr<KernelContender>> kernel_contenders;
+      std::vector<std::unique_ptr<StreamContender<Kernel>>> kernel_contenders;
       std::vector<Timed*> timed;
       for (Implementation implementation : options_.backends) {
         const KernelEntry* entry = find_kernel(spec.kind, implementation);
@@ -553,14 +508,14 @@ class Tuner {
                        signal, frames, spec.input_size, spec.output_size, block);
         record_errors(result, output, reference, tolerance);
         kernel->reset();
-        kernel_contenders.push_back(std::make_unique<KernelContender>(*kernel, signal, block));
+        kernel_contenders.push_back(kernel_contender(*kernel, signal, block));
         timed.push_back(kernel_contenders.back().get());
         kernels.push_back(std::move(kernel));
         item.backends.push_back(result);
       }
 #ifdef RTN_TUNE_WITH_TORCH
       std::optional<testing::TorchStreamingModel> torch_model;
-      std::unique_ptr<TorchContender> torch_contender;
+      std::unique_ptr<Timed> torch_timed;
       if (options_.torch) {
         try {
           torch_model.emplace(spec, weights);
@@ -572,8 +527,8 @@ class Tuner {
           record_errors(result, output, checked_against == "libtorch" ? reference : std::vector<float>(),
                         tolerance);
           torch_model->reset();
-          torch_contender = std::make_unique<TorchContender>(*torch_model, signal, block);
-          timed.push_back(torch_contender.get());
+          torch_timed = torch_contender(*torch_model, signal, block);
+          timed.push_back(torch_timed.get());
           item.libtorch = result;
         } catch (const testing::NoTorchEquivalent& error) {
           std::cerr << "  (" << spec.to_string() << ": libtorch not timed: " << error.what() << ")\n";
