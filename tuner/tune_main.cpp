@@ -497,8 +497,8 @@ class Tuner {
       std::vector<std::unique_ptr<StreamContender<Kernel>>> kernel_contenders;
       std::vector<Timed*> timed;
       for (Implementation implementation : options_.backends) {
-        const KernelEntry* entry = find_kernel(spec.kind, implementation);
-        if (!entry || !entry->supports(spec)) continue;
+        const KernelEntry* entry = find_kernel(spec, implementation);
+        if (!entry) continue;
         auto kernel = entry->create(spec, weights);
         kernel->prepare(block);
         ContenderResult result;

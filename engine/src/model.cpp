@@ -102,9 +102,8 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
       reason = "forced for all layers";
       // A variant forced for every layer computes the layers it can; the others take its backend's generic
       // kernels. (A generic backend computes every kind, or create_kernel() says it is not compiled in.)
-      const KernelEntry* entry = find_kernel(layer.spec.kind, implementation);
       const Implementation generic(implementation.backend());
-      if (implementation != generic && !(entry && entry->supports(layer.spec))) {
+      if (implementation != generic && !find_kernel(layer.spec, implementation)) {
         implementation = generic;
         reason = "forced for all layers (" + std::string(selection.all->name()) + " has no kernel for this shape)";
       }

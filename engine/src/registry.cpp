@@ -64,6 +64,11 @@ const KernelEntry* find_kernel(LayerKind kind, Implementation implementation) no
   return nullptr;
 }
 
+const KernelEntry* find_kernel(const LayerSpec& spec, Implementation implementation) noexcept {
+  const KernelEntry* entry = find_kernel(spec.kind, implementation);
+  return entry && entry->supports(spec) ? entry : nullptr;
+}
+
 std::vector<Implementation> implementations_for(const LayerSpec& spec) {
   std::vector<Implementation> implementations;
   for (const KernelEntry& entry : kernel_registry()) {

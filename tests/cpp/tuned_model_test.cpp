@@ -93,8 +93,7 @@ TEST(TunedModel, EveryBackendAProfileMayPickComputesTheSameFunction) {
     for (Implementation implementation : compiled_implementations()) {
       std::vector<Implementation> all;
       for (const LayerDefinition& layer : definition.layers) {
-        const KernelEntry* entry = find_kernel(layer.spec.kind, implementation);
-        all.push_back(entry && entry->supports(layer.spec) ? implementation : Implementation(implementation.backend()));
+        all.push_back(find_kernel(layer.spec, implementation) ? implementation : Implementation(implementation.backend()));
       }
       choices.push_back(all);
     }

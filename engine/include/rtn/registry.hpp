@@ -37,6 +37,8 @@ struct KernelEntry {
 const std::vector<KernelEntry>& kernel_registry();
 // The entry for (kind, implementation), or nullptr when this build lacks it.
 const KernelEntry* find_kernel(LayerKind kind, Implementation implementation) noexcept;
+// The entry of `implementation` that can compute `spec` (its kind and shape), or nullptr. Never allocates.
+const KernelEntry* find_kernel(const LayerSpec& spec, Implementation implementation) noexcept;
 // The implementations that can compute `spec` in this build, in Implementation::all()'s order. Allocates.
 std::vector<Implementation> implementations_for(const LayerSpec& spec);
 

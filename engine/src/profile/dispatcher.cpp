@@ -51,10 +51,7 @@ std::string block_note(int measured, int asked) {
 
 // `preferred` if this build can compute `spec` with it, else the first of xsimd, eigen, stl that can.
 Implementation compiled_or_fallback(const LayerSpec& spec, Implementation preferred) noexcept {
-  const auto can_compute = [&](Implementation implementation) {
-    const KernelEntry* entry = find_kernel(spec.kind, implementation);
-    return entry && entry->supports(spec);
-  };
+  const auto can_compute = [&](Implementation implementation) { return find_kernel(spec, implementation) != nullptr; };
   if (can_compute(preferred)) return preferred;
   // A variant that cannot compute the shape falls back to its backend's generic kernels first.
   if (can_compute(preferred.backend())) return preferred.backend();
@@ -117,8 +114,7 @@ Implementation default_implementation(const LayerSpec& spec, int block) noexcept
   // noise to 8%; docs/backends.md).
   static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
   if (fixed && (spec.kind == LayerKind::dense || spec.kind == LayerKind::lstm)) {
-    const KernelEntry* entry = find_kernel(spec.kind, *fixed);
-    if (entry && entry->supports(spec)) return *fixed;
+    if (find_kernel(spec, *fixed)) return *fixed;
   }
   return compiled_or_fallback(spec, backend);
 }
