@@ -21,6 +21,24 @@ std::string layer_place(std::size_t index, const LayerSpec& spec) {
   return "layers[" + std::to_string(index) + "] (" + std::string(layer_kind_name(spec.kind)) + ")";
 }
 
+bool overlaps(const float* a, std::size_t a_count, const float* b, std::size_t b_count) noexcept {
+  const auto a_begin = reinterpret_cast<std::uintptr_t>(a);
+  const auto b_begin = reinterpret_cast<std::uintptr_t>(b);
+  return a_begin < b_begin + b_count * sizeof(float) && b_begin < a_begin + a_count * sizeof(float);
+}
+
+// Whether every value is finite, by the exponent bits: integer operations the compiler vectorises (a float
+// test would not be, as the order of float operations is fixed without -ffast-math).
+bool all_finite(const float* values, int count) noexcept {
+  std::uint32_t non_finite = 0;
+  for (int i = 0; i < count; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    non_finite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return non_finite == 0;
+}
+
 // In-place processing with more output than input channels, in several pieces: each piece's output
 // would overwrite input that later pieces have not read yet. Moving the input to the end of the output
 // buffer (no allocation: the buffer is that large) keeps every unread input frame ahead of the output
@@ -29,10 +47,7 @@ const float* keep_input_ahead_of_output(const float* in, float* out, int frames,
                                         int out_channels) noexcept {
   const std::size_t in_count = static_cast<std::size_t>(frames) * in_channels;
   const std::size_t out_count = static_cast<std::size_t>(frames) * out_channels;
-  const auto in_begin = reinterpret_cast<std::uintptr_t>(in);
-  const auto out_begin = reinterpret_cast<std::uintptr_t>(out);
-  const bool overlap = in_begin < out_begin + out_count * sizeof(float) && out_begin < in_begin + in_count * sizeof(float);
-  if (!overlap || out_channels <= in_channels) return in;
+  if (out_channels <= in_channels || !overlaps(in, in_count, out, out_count)) return in;
   float* moved = out + (out_count - in_count);
   std::memmove(moved, in, in_count * sizeof(float));
   return moved;
@@ -162,13 +177,20 @@ void Model::process(const float* in, float* out, int frames) noexcept {
   in = keep_input_ahead_of_output(in, out, frames, in_channels, out_channels);
   while (frames > 0) {
     const int block = std::min(frames, state.max_block);
-    // A non-finite input sample would poison recurrent state for good: it is processed as silence.
     const int in_count = block * in_channels;
-    float* input = state.input.data();
-    for (int i = 0; i < in_count; ++i) input[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
+    const int out_count = block * out_channels;
+    // The layers read the caller's input where they can: unscaled, all finite, and not where the output goes
+    // (a kernel's input and output must not overlap). Otherwise a copy: a non-finite input sample would poison
+    // recurrent state for good, so it is processed as silence.
+    const float* input = in;
+    if (input_gain != 1.0f || overlaps(in, in_count, out, out_count) || !all_finite(in, in_count)) {
+      float* copy = state.input.data();
+      for (int i = 0; i < in_count; ++i) copy[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
+      input = copy;
+    }
 
     // Layer after layer through the two scratch buffers; the last writes straight into `out` (this block's
-    // input is already copied, so `out` may be `in`).
+    // input is already copied if `out` overlaps it).
     const float* source = input;
     float* target = state.ping.data();
     for (std::size_t k = 0; k < last; ++k) {
@@ -177,7 +199,6 @@ void Model::process(const float* in, float* out, int frames) noexcept {
       target = target == state.ping.data() ? state.pong.data() : state.ping.data();
     }
     kernels[last]->process(source, out, block);
-    const int out_count = block * out_channels;
     if (input_skip) {
       for (int i = 0; i < out_count; ++i) out[i] += input[i];
     }
