@@ -33,6 +33,10 @@ struct EigenOps {
 
   static void matmul_add(float* y, int y_stride, const float* w, int stride, int rows, const float* x,
                          int x_stride, int n_in, int frames) noexcept {
+    if (frames == 1) {  // a matrix-vector product, not a GEMM of one column
+      matvec_add(y, w, stride, rows, x, n_in);
+      return;
+    }
     const int depth = std::max(kPadFloats, kMaxPackedFloats / std::max(rows, 1));
     for (int first_input = 0; first_input < n_in; first_input += depth) {
       const int inputs = std::min(depth, n_in - first_input);

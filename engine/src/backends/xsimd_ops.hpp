@@ -19,29 +19,35 @@ struct XsimdOps {
   static constexpr int kWidth = static_cast<int>(Batch::size);
   static_assert(kPadFloats % kWidth == 0, "padded rows must hold whole batches");
 
-  // y[0 .. Rows batches) += w * x, the sums kept in registers over all columns. An FMA's result is
-  // ready only some cycles later, so each row batch also keeps `Partials` independent partial sums
-  // over interleaved columns, added at the end as a tree: Rows * Partials chains keep the FMA units busy.
-  // Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every trip count known).
+  // y[0 .. Rows batches) += sum over taps t of w_t * taps_x[t], w_t = w + t * n_in * stride: one frame's
+  // matrix-vector product (taps == 1) or a convolution's over its taps, the sums kept in registers over all
+  // columns. An FMA's result is ready only some cycles later, so each row batch also keeps `Partials`
+  // independent partial sums over interleaved columns, added at the end as a tree: Rows * Partials chains keep
+  // the FMA units busy. Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every
+  // trip count known).
   template <int Rows, int Partials, typename Stride, typename Inputs>
-  static void matvec_rows(float* y, const float* w, Stride stride, const float* x, Inputs n_in) noexcept {
+  static void matvec_rows(float* y, const float* w, Stride stride, const float* const* taps_x, Inputs n_in,
+                          int taps) noexcept {
     Batch sum[Partials][Rows];
     for (int r = 0; r < Rows; ++r) sum[0][r] = Batch::load_aligned(y + r * kWidth);
     for (int p = 1; p < Partials; ++p) {
       for (int r = 0; r < Rows; ++r) sum[p][r] = Batch(0.0f);
     }
-    int j = 0;
-    for (; j + Partials <= n_in; j += Partials) {
-      for (int p = 0; p < Partials; ++p) {
-        const Batch xj(x[j + p]);
-        const float* column = w + static_cast<std::ptrdiff_t>(j + p) * stride;
+    for (int t = 0; t < taps; ++t, w += static_cast<std::ptrdiff_t>(n_in) * stride) {
+      const float* x = taps_x[t];
+      int j = 0;
+      for (; j + Partials <= n_in; j += Partials) {
+        for (int p = 0; p < Partials; ++p) {
+          const Batch xj(x[j + p]);
+          const float* column = w + static_cast<std::ptrdiff_t>(j + p) * stride;
+          for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
+        }
+      }
+      for (int p = 0; j < n_in && p < Partials; ++j, ++p) {  // fewer than Partials are left
+        const Batch xj(x[j]);
+        const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
         for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
       }
-    }
-    for (int p = 0; j < n_in && p < Partials; ++j, ++p) {  // fewer than Partials are left
-      const Batch xj(x[j]);
-      const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
-      for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
     }
     // Levels of the tree, counted so that the compiler unrolls them and keeps every sum in a register.
     constexpr int kLevels = Partials <= 1 ? 0 : Partials <= 2 ? 1 : Partials <= 4 ? 2 : 3;
@@ -57,14 +63,15 @@ struct XsimdOps {
     for (int r = 0; r < Rows; ++r) sum[0][r].store_aligned(y + r * kWidth);
   }
 
-  static void matvec_add(float* y, const float* w, int stride, int rows, const float* x, int n_in) noexcept {
+  static void matvec_taps_add(float* y, const float* w, int stride, int rows, const float* const* taps_x, int n_in,
+                              int taps) noexcept {
     // Four row batches at a time, then the rest in one go; about eight chains in flight in each case.
     int o = 0;
-    for (; o + 4 * kWidth <= rows; o += 4 * kWidth) matvec_rows<4, 2>(y + o, w + o, stride, x, n_in);
+    for (; o + 4 * kWidth <= rows; o += 4 * kWidth) matvec_rows<4, 2>(y + o, w + o, stride, taps_x, n_in, taps);
     switch ((rows - o) / kWidth) {
-      case 3: matvec_rows<3, 3>(y + o, w + o, stride, x, n_in); break;
-      case 2: matvec_rows<2, 4>(y + o, w + o, stride, x, n_in); break;
-      case 1: matvec_rows<1, 8>(y + o, w + o, stride, x, n_in); break;
+      case 3: matvec_rows<3, 3>(y + o, w + o, stride, taps_x, n_in, taps); break;
+      case 2: matvec_rows<2, 4>(y + o, w + o, stride, taps_x, n_in, taps); break;
+      case 1: matvec_rows<1, 8>(y + o, w + o, stride, taps_x, n_in, taps); break;
       default: break;
     }
   }
@@ -73,17 +80,23 @@ struct XsimdOps {
   // time with enough partial sums for about eight chains, but no more partial sums than half the inputs,
   // so that a small product is not mostly additions of partial sums.
   template <int Stride, int Rows, int Inputs>
-  static void matvec_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, const float* x,
-                         Size<Inputs> n_in) noexcept {
+  static void matvec_taps_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, const float* const* taps_x,
+                              Size<Inputs> n_in, int taps) noexcept {
     constexpr int kBatches = Rows / kWidth;
     static_assert(Rows % kWidth == 0, "fixed-size rows are padded to whole batches");
     constexpr int kFirst = kBatches > 4 ? 4 : kBatches;
     constexpr int kChains = 8 / kFirst;
     constexpr int kPartials = kChains < Inputs / 2 ? kChains : (Inputs / 2 > 0 ? Inputs / 2 : 1);
-    matvec_rows<kFirst, kPartials>(y, w, stride, x, n_in);
+    matvec_rows<kFirst, kPartials>(y, w, stride, taps_x, n_in, taps);
     if constexpr (kBatches > 4) {
-      matvec_add(y + 4 * kWidth, w + 4 * kWidth, stride, Size<Rows - 4 * kWidth>{}, x, n_in);
+      matvec_taps_add(y + 4 * kWidth, w + 4 * kWidth, stride, Size<Rows - 4 * kWidth>{}, taps_x, n_in, taps);
     }
+  }
+
+  // y += w * x for one frame.
+  template <typename Stride, typename Rows, typename Inputs>
+  static void matvec_add(float* y, const float* w, Stride stride, Rows rows, const float* x, Inputs n_in) noexcept {
+    matvec_taps_add(y, w, stride, rows, &x, n_in, 1);
   }
 
   static float dot(const float* a, const float* b, int n) noexcept {
@@ -204,8 +217,14 @@ struct XsimdOps {
 
   // sum over taps t of matmul_add(y, w + t * n_in * stride, taps_x[t]): a convolution's shifted products
   // over its history, the sums kept in registers across the taps.
-  static void conv_matmul_add(float* y, int y_stride, const float* w, int stride, int rows,
-                              const float* const* taps_x, int x_stride, int n_in, int taps, int frames) noexcept {
+  template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
+  static void conv_matmul_add(float* y, YStride y_stride, const float* w, Stride stride, Rows rows,
+                              const float* const* taps_x, XStride x_stride, Inputs n_in, int taps,
+                              int frames) noexcept {
+    if (frames == 1) {
+      matvec_taps_add(y, w, stride, rows, taps_x, n_in, taps);  // one frame: partial sums in flight instead of frames
+      return;
+    }
     matmul_taps(y, y_stride, w, stride, rows, taps_x, x_stride, n_in, taps, frames);
   }
 

@@ -29,6 +29,7 @@ RTN_DECLARE_FACTORIES(wavenet)
 std::vector<KernelEntry> variant_kernels();
 // The fixed-size kernels of each layer (layers/<layer>/xsimd_fixed.cpp).
 KernelEntry dense_xsimd_fixed_kernels();
+KernelEntry conv1d_xsimd_fixed_kernels();
 KernelEntry gru_xsimd_fixed_kernels();
 KernelEntry lstm_xsimd_fixed_kernels();
 

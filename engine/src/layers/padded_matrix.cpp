@@ -25,15 +25,4 @@ AlignedFloats padded_vector(const float* source, int n) {
   return values;
 }
 
-void fill_frames(float* frames_out, int stride, const float* initial, int frames) noexcept {
-  for (int f = 0; f < frames; ++f) copy_floats(frames_out + static_cast<std::ptrdiff_t>(f) * stride, initial, stride);
-}
-
-void copy_frames(float* out, int channels, const float* padded, int stride, int frames) noexcept {
-  for (int f = 0; f < frames; ++f) {
-    const float* frame = padded + static_cast<std::ptrdiff_t>(f) * stride;
-    copy_floats(out + static_cast<std::ptrdiff_t>(f) * channels, frame, channels);
-  }
-}
-
 }  // namespace rtn

@@ -37,9 +37,17 @@ inline void copy_floats(float* y, const float* x, int n) noexcept {
   if (n >= 1) *y = *x;
 }
 
-// Starts each of `frames` accumulators (stride apart) at `initial` (stride floats).
-void fill_frames(float* frames_out, int stride, const float* initial, int frames) noexcept;
+// Starts each of `frames` accumulators (stride apart) at `initial` (stride floats). Inline, as copy_frames:
+// per-sample processing calls them once per layer and sample, for a frame or two of floats.
+inline void fill_frames(float* frames_out, int stride, const float* initial, int frames) noexcept {
+  for (int f = 0; f < frames; ++f) copy_floats(frames_out + static_cast<std::ptrdiff_t>(f) * stride, initial, stride);
+}
 // Copies the first `channels` values of each padded frame to a dense interleaved output.
-void copy_frames(float* out, int channels, const float* padded, int stride, int frames) noexcept;
+inline void copy_frames(float* out, int channels, const float* padded, int stride, int frames) noexcept {
+  for (int f = 0; f < frames; ++f) {
+    copy_floats(out + static_cast<std::ptrdiff_t>(f) * channels, padded + static_cast<std::ptrdiff_t>(f) * stride,
+                channels);
+  }
+}
 
 }  // namespace rtn

@@ -7,8 +7,8 @@
 // output frame t reads tap j at frame t-(k-1-j)*d, so a chunk is k shifted matrix products over the ring
 // (Ops::conv_matmul_add, the sums held in registers across the taps), with no im2col copy: each input frame
 // is copied once, and nothing is ever moved. A chunk is cut where a tap's frames wrap around the ring's end
-// (at most k cuts per pass over the ring). A single frame (per-sample use) gathers its k taps into one stack
-// and is one matrix-vector product.
+// (at most k cuts per pass over the ring). A single frame (per-sample use) is one matrix-vector product over
+// its k taps where they are, with partial sums in flight.
 //
 // Weights are laid out once in one of two ways:
 //   - matrix: per "block" a padded matrix, its columns tap by tap (tap 0, the oldest, first), each tap the block's inputs.
@@ -22,6 +22,7 @@
 
 #include "aligned_buffer.hpp"
 #include "layers/padded_matrix.hpp"
+#include "layers/sizes.hpp"
 #include "rtn/layer_spec.hpp"
 #include "rtn/weights.hpp"
 
@@ -79,8 +80,46 @@ class Conv1dHistory {
   AlignedFloats frames_;  // capacity x channels
 };
 
+// Inline: a per-sample convolution calls them once per sample.
+inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
+  if (taps_ == 1) {
+    in_ = in;
+    stride_ = in_stride;
+    return;
+  }
+  // The previous chunk's frames are history now: the new one follows them.
+  start_ += frames_in_chunk_;
+  if (start_ >= capacity_) start_ -= capacity_;
+  frames_in_chunk_ = frames;
+  const std::ptrdiff_t channels = channels_;
+  int target = start_;
+  for (int f = 0; f < frames; ++f) {
+    const float* source = in + static_cast<std::ptrdiff_t>(f) * in_stride;
+    copy_floats(frames_.data() + target * channels, source, channels_);
+    if (++target == capacity_) target = 0;
+  }
+}
+
+inline int Conv1dHistory::taps(int first, int frames, const float** taps) const noexcept {
+  if (taps_ == 1) {
+    taps[0] = in_ + static_cast<std::ptrdiff_t>(first) * stride_;
+    return frames;
+  }
+  int count = frames;
+  for (int j = 0; j < taps_; ++j) {
+    // (taps-1)*dilation < capacity, so one wrap brings the frame into the ring.
+    int frame = start_ + first - (taps_ - 1 - j) * dilation_;
+    if (frame < 0) frame += capacity_;
+    if (frame >= capacity_) frame -= capacity_;
+    taps[j] = frames_.data() + static_cast<std::ptrdiff_t>(frame) * channels_;
+    count = std::min(count, capacity_ - frame);
+  }
+  return count;
+}
+
 // The convolution of a conv1d LayerSpec, with its history, computing chunks of up to max_chunk frames.
-template <typename Ops>
+// In and Out > 0 make the fixed-size convolution of that shape (groups 1: one product per frame), 0 the generic one.
+template <typename Ops, int In = 0, int Out = 0>
 class CausalConv {
  public:
   // Allocates. `weights` holds the spec's "weight" and "bias" and has passed check_weights(spec).
@@ -91,7 +130,6 @@ class CausalConv {
   void prepare(int max_chunk) {
     max_chunk_ = std::max(1, max_chunk);
     history_.prepare(spec_, max_chunk_);
-    stack_.assign(static_cast<std::size_t>(spec_.kernel_size) * spec_.input_size, 0.0f);
     taps_.assign(2 * static_cast<std::size_t>(spec_.kernel_size), nullptr);
     sums_.assign(static_cast<std::size_t>(weights_.frame_stride()) * max_chunk_, 0.0f);
     if (weights_.blocks > 1) compact_.assign(static_cast<std::size_t>(output_stride()) * max_chunk_, 0.0f);
@@ -153,27 +191,21 @@ class CausalConv {
   // frame at taps[j].
   void compute(const float* const* taps, float* y, int frames) noexcept {
     const Conv1dWeights& w = weights_;
-    const int frame_stride = w.frame_stride();
-    const int stride = history_.stride();
     const int kernel = spec_.kernel_size;
-    const std::size_t block_size = w.block_size();
-    const float** block_taps = taps_.data() + kernel;
-    for (int b = 0; b < w.blocks; ++b) {
-      float* rows = y + static_cast<std::ptrdiff_t>(b) * w.block_stride;
-      const float* matrix = w.values.data() + b * block_size;
-      for (int j = 0; j < kernel; ++j) block_taps[j] = taps[j] + static_cast<std::ptrdiff_t>(b) * w.block_columns;
-      if (frames > 1) {
-        Ops::conv_matmul_add(rows, frame_stride, matrix, w.block_stride, w.block_stride, block_taps, stride,
-                             w.block_columns, kernel, frames);
-      } else if (kernel == 1) {
-        Ops::matvec_add(rows, matrix, w.block_stride, w.block_stride, block_taps[0], w.block_columns);
-      } else {
-        // One frame: its taps gathered into one stack, one matrix-vector product with partial sums in flight.
-        float* stack = stack_.data();
-        for (int j = 0; j < kernel; ++j) {
-          for (int i = 0; i < w.block_columns; ++i) stack[j * w.block_columns + i] = block_taps[j][i];
-        }
-        Ops::matvec_add(rows, matrix, w.block_stride, w.block_stride, stack, kernel * w.block_columns);
+    if constexpr (In > 0) {
+      // Fixed size: one block (groups 1), every size but the taps' a constant.
+      constexpr auto stride = Size<padded_size(Out)>{};
+      Ops::conv_matmul_add(y, stride, w.values.data(), stride, stride, taps, history_.stride(), Size<In>{}, kernel,
+                           frames);
+    } else {
+      const int frame_stride = w.frame_stride();
+      const std::size_t block_size = w.block_size();
+      const float** block_taps = taps_.data() + kernel;
+      for (int b = 0; b < w.blocks; ++b) {
+        for (int j = 0; j < kernel; ++j) block_taps[j] = taps[j] + static_cast<std::ptrdiff_t>(b) * w.block_columns;
+        Ops::conv_matmul_add(y + static_cast<std::ptrdiff_t>(b) * w.block_stride, frame_stride,
+                             w.values.data() + b * block_size, w.block_stride, w.block_stride, block_taps,
+                             history_.stride(), w.block_columns, kernel, frames);
       }
     }
   }
@@ -211,7 +243,6 @@ class CausalConv {
   LayerSpec spec_;
   Conv1dWeights weights_;
   Conv1dHistory history_;
-  AlignedFloats stack_;    // one frame's taps (kernel_size x input_size), for single frames
   std::vector<const float*> taps_;  // each tap's input frame, then the same for one group
   AlignedFloats sums_;     // max_chunk frames of frame_stride() floats
   AlignedFloats compact_;  // max_chunk frames of output_stride() floats (only when blocks > 1)

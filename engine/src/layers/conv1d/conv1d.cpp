@@ -101,40 +101,4 @@ void Conv1dHistory::reset() noexcept {
   frames_in_chunk_ = 0;
 }
 
-void Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
-  if (taps_ == 1) {
-    in_ = in;
-    stride_ = in_stride;
-    return;
-  }
-  // The previous chunk's frames are history now: the new one follows them.
-  start_ += frames_in_chunk_;
-  if (start_ >= capacity_) start_ -= capacity_;
-  frames_in_chunk_ = frames;
-  const std::ptrdiff_t channels = channels_;
-  int target = start_;
-  for (int f = 0; f < frames; ++f) {
-    const float* source = in + static_cast<std::ptrdiff_t>(f) * in_stride;
-    copy_floats(frames_.data() + target * channels, source, channels_);
-    if (++target == capacity_) target = 0;
-  }
-}
-
-int Conv1dHistory::taps(int first, int frames, const float** taps) const noexcept {
-  if (taps_ == 1) {
-    taps[0] = in_ + static_cast<std::ptrdiff_t>(first) * stride_;
-    return frames;
-  }
-  int count = frames;
-  for (int j = 0; j < taps_; ++j) {
-    // (taps-1)*dilation < capacity, so one wrap brings the frame into the ring.
-    int frame = start_ + first - (taps_ - 1 - j) * dilation_;
-    if (frame < 0) frame += capacity_;
-    if (frame >= capacity_) frame -= capacity_;
-    taps[j] = frames_.data() + static_cast<std::ptrdiff_t>(frame) * channels_;
-    count = std::min(count, capacity_ - frame);
-  }
-  return count;
-}
-
 }  // namespace rtn

@@ -1,6 +1,7 @@
 #pragma once
 // Conv1D (PyTorch Conv1d, causal and streaming): the kernel around a CausalConv
-// (layers/conv1d/causal_conv.hpp, which explains the layout). Written once over the backend's ops.
+// (layers/conv1d/causal_conv.hpp, which explains the layout). Written once over the backend's ops;
+// In and Out > 0 make the fixed-size kernel of that shape (groups 1), 0 the generic one.
 #include <algorithm>
 #include <cstddef>
 
@@ -11,7 +12,7 @@
 
 namespace rtn {
 
-template <typename Ops>
+template <typename Ops, int In = 0, int Out = 0>
 class Conv1dKernel final : public Kernel {
  public:
   // Frames computed per pass: bounds the scratch and the history ring whatever max_block is, while
@@ -39,7 +40,7 @@ class Conv1dKernel final : public Kernel {
   }
 
  private:
-  CausalConv<Ops> conv_;
+  CausalConv<Ops, In, Out> conv_;
 };
 
 }  // namespace rtn

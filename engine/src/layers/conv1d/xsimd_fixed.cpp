@@ -1,0 +1,25 @@
+// xsimd.fixed Conv1D kernels: N -> N convolutions in one group (any kernel size and dilation), for the sizes of
+// layers/sizes.hpp.
+#include "backends/xsimd_ops.hpp"
+#include "layers/conv1d/conv1d_kernel.hpp"
+#include "layers/factories.hpp"
+
+namespace rtn {
+
+// Named for its layer, not in an anonymous namespace (see dense/xsimd_fixed.cpp).
+template <int N>
+struct Conv1dXsimdFixed {
+  static bool supports(const LayerSpec& spec) noexcept {
+    return spec.input_size == N && spec.output_size == N && spec.groups == 1;
+  }
+  static std::unique_ptr<Kernel> create(const LayerSpec& spec, const Weights& weights) {
+    return std::make_unique<Conv1dKernel<XsimdOps, N, N>>(spec, weights);
+  }
+};
+
+KernelEntry conv1d_xsimd_fixed_kernels() {
+  return FixedSizeKernels<Conv1dXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::conv1d,
+                                                                     *Implementation::parse("xsimd.fixed"));
+}
+
+}  // namespace rtn
