@@ -12,6 +12,17 @@ namespace rtn {
 struct EigenOps {
   static constexpr Backend backend = Backend::eigen;
 
+  // Spans (see XsimdOps): here one value at a time.
+  template <typename N, typename Op>
+  static void for_each_span(N n, Op op) noexcept {
+    for (int i = 0; i < n; ++i) op(0.0f, i);
+  }
+  template <typename V>
+  static V load(const float* p) noexcept { return *p; }
+  static void store(float* p, float v) noexcept { *p = v; }
+  // The values an activation computes: whole chunks (its map computes whole chunks anyway).
+  static constexpr int activation_span(int n) noexcept { return padded_size(n); }
+
   using Matrix = Eigen::Map<const Eigen::MatrixXf, Eigen::Aligned64, Eigen::OuterStride<>>;
   using Output = Eigen::Map<Eigen::MatrixXf, Eigen::Aligned64, Eigen::OuterStride<>>;
   using Input = Eigen::Map<const Eigen::MatrixXf, Eigen::Unaligned, Eigen::OuterStride<>>;

@@ -12,6 +12,17 @@ namespace rtn {
 struct StlOps {
   static constexpr Backend backend = Backend::stl;
 
+  // Spans (see XsimdOps): here one value at a time.
+  template <typename N, typename Op>
+  static void for_each_span(N n, Op op) noexcept {
+    for (int i = 0; i < n; ++i) op(0.0f, i);
+  }
+  template <typename V>
+  static V load(const float* p) noexcept { return *p; }
+  static void store(float* p, float v) noexcept { *p = v; }
+  // The values an activation computes: each value once (a padded value would cost a scalar call).
+  static constexpr int activation_span(int n) noexcept { return n; }
+
   static void matvec_add(float* y, const float* w, int stride, int rows, const float* x, int n_in) noexcept {
     // A chunk of rows at a time, summed in a local array the compiler can keep in registers, rather than
     // reading and writing y once per input.

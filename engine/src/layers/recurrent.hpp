@@ -24,9 +24,10 @@
 
 namespace rtn {
 
-// How a cell activates its gates on a backend. The SIMD backends run each activation over whole
-// kPadFloats chunks (the rows past a gate range are other gates, padding or scratch, and what is computed
-// from them is not used), so no scalar tail runs; and they compute sigmoid(x) as 0.5 + 0.5 * tanh(x / 2),
+// How a cell activates its gates on a backend. The SIMD backends run each activation without a scalar tail
+// (Eigen over whole kPadFloats chunks: the rows past a gate range are other gates, padding or scratch, and
+// what is computed from them is not used; xsimd over spans as wide as fit, Ops::for_each_span, which line
+// up with the spans the cell's element-wise loops store); and they compute sigmoid(x) as 0.5 + 0.5 * tanh(x / 2),
 // with the sigmoid gates' weights and biases pre-scaled by 0.5 (exact), so that one tanh call activates
 // every gate of an LSTM step. The portable backend computes each value once, with its own sigmoid:
 // there std::exp is cheaper than std::tanh and every padded value would cost a scalar call.
@@ -34,10 +35,15 @@ template <typename Ops>
 struct GateActivation {
   static constexpr bool kSigmoidThroughTanh = Ops::backend != Backend::stl;
   // How many values to activate for n.
-  static constexpr int span(int n) noexcept { return kSigmoidThroughTanh ? padded_size(n) : n; }
-  // A sigmoid gate's value from its activated row.
-  static constexpr float sigmoid_gate(float activated) noexcept {
-    return kSigmoidThroughTanh ? 0.5f + 0.5f * activated : activated;
+  static constexpr int span(int n) noexcept { return Ops::activation_span(n); }
+  // A sigmoid gate's value from its activated row: a float or a span of them (Ops::for_each_span).
+  template <typename V>
+  static V sigmoid_gate(V activated) noexcept {
+    if constexpr (kSigmoidThroughTanh) {
+      return V(0.5f) + V(0.5f) * activated;
+    } else {
+      return activated;
+    }
   }
 };
 

@@ -59,19 +59,30 @@ struct GruCell {
     float* input_n = gates + rows;
     if (layout.gated_map.empty()) {
       const float* recurrent_n = gates + 2 * hidden;
-      for (int j = 0; j < hidden; ++j) {
-        candidate[j] = input_n[j] + Activation::sigmoid_gate(reset_gate[j]) * recurrent_n[j];
-      }
+      Ops::for_each_span(hidden, [&](auto span, int j) {
+        using V = decltype(span);
+        Ops::store(candidate + j, Ops::template load<V>(input_n + j) +
+                                      Activation::sigmoid_gate(Ops::template load<V>(reset_gate + j)) *
+                                          Ops::template load<V>(recurrent_n + j));
+      });
       Ops::tanh(candidate, candidate, Activation::span(hidden));
     } else {
       // reset_after == false: r gates h before the product. `candidate` holds r*h until tanh overwrites it.
-      for (int j = 0; j < hidden; ++j) candidate[j] = Activation::sigmoid_gate(reset_gate[j]) * h[j];
+      Ops::for_each_span(hidden, [&](auto span, int j) {
+        using V = decltype(span);
+        Ops::store(candidate + j,
+                   Activation::sigmoid_gate(Ops::template load<V>(reset_gate + j)) * Ops::template load<V>(h + j));
+      });
       Ops::matvec_add(input_n, layer.gated.data(), layer.gated.stride, layer.gated.rows, candidate, hidden);
       Ops::tanh(candidate, input_n, Activation::span(hidden));
     }
-    for (int j = 0; j < hidden; ++j) {
-      out[j] = h[j] = candidate[j] + Activation::sigmoid_gate(update_gate[j]) * (h[j] - candidate[j]);
-    }
+    Ops::for_each_span(hidden, [&](auto span, int j) {
+      using V = decltype(span);
+      const V n = Ops::template load<V>(candidate + j);
+      const V h_new = n + Activation::sigmoid_gate(Ops::template load<V>(update_gate + j)) * (Ops::template load<V>(h + j) - n);
+      Ops::store(h + j, h_new);
+      Ops::store(out + j, h_new);
+    });
   }
 };
 

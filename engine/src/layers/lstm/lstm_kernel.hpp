@@ -46,13 +46,20 @@ struct LstmCell {
     const float* forget_gate = gates + hidden;
     const float* output_gate = gates + 2 * hidden;
     const float* candidate = gates + 3 * hidden;
-    for (int j = 0; j < hidden; ++j) {
-      c[j] = Activation::sigmoid_gate(forget_gate[j]) * c[j] +
-             Activation::sigmoid_gate(input_gate[j]) * candidate[j];
-    }
+    Ops::for_each_span(hidden, [&](auto span, int j) {
+      using V = decltype(span);
+      Ops::store(c + j, Activation::sigmoid_gate(Ops::template load<V>(forget_gate + j)) * Ops::template load<V>(c + j) +
+                            Activation::sigmoid_gate(Ops::template load<V>(input_gate + j)) *
+                                Ops::template load<V>(candidate + j));
+    });
     float* tanh_c = scratch;
     Ops::tanh(tanh_c, c, Activation::span(hidden));  // c's padding stays zero
-    for (int j = 0; j < hidden; ++j) out[j] = h[j] = Activation::sigmoid_gate(output_gate[j]) * tanh_c[j];
+    Ops::for_each_span(hidden, [&](auto span, int j) {
+      using V = decltype(span);
+      const V h_new = Activation::sigmoid_gate(Ops::template load<V>(output_gate + j)) * Ops::template load<V>(tanh_c + j);
+      Ops::store(h + j, h_new);
+      Ops::store(out + j, h_new);
+    });
   }
 };
 
