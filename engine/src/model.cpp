@@ -169,45 +169,52 @@ void Model::process(const float* in, float* out, int frames) noexcept {
   const ScopedFlushDenormals flush_denormals;  // writes the FPU mode only if the host does not flush already
   const int in_channels = state.definition.input_channels;
   const int out_channels = state.definition.output_channels;
+  // The common case first, with as little per-call work as possible (per-sample hosts call this 48,000 times
+  // a second): a block that fits, unscaled, all finite, in a buffer apart from the output. The layers read
+  // the caller's input where it is.
+  if (frames <= state.max_block && state.definition.input_gain == 1.0f &&
+      !overlaps(in, static_cast<std::size_t>(frames) * in_channels, out,
+                static_cast<std::size_t>(frames) * out_channels) &&
+      all_finite(in, frames * in_channels)) {
+    run_chain(in, out, frames);
+    return;
+  }
   const float input_gain = state.definition.input_gain;
-  const float output_gain = state.definition.output_gain;
-  const bool input_skip = state.definition.input_skip;
-  Kernel* const* kernels = state.chain.data();
-  const std::size_t last = state.chain.size() - 1;
   in = keep_input_ahead_of_output(in, out, frames, in_channels, out_channels);
   while (frames > 0) {
     const int block = std::min(frames, state.max_block);
     const int in_count = block * in_channels;
-    const int out_count = block * out_channels;
-    // The layers read the caller's input where they can: unscaled, all finite, and not where the output goes
-    // (a kernel's input and output must not overlap). Otherwise a copy: a non-finite input sample would poison
-    // recurrent state for good, so it is processed as silence.
-    const float* input = in;
-    if (input_gain != 1.0f || overlaps(in, in_count, out, out_count) || !all_finite(in, in_count)) {
-      float* copy = state.input.data();
-      for (int i = 0; i < in_count; ++i) copy[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
-      input = copy;
-    }
-
-    // Layer after layer through the two scratch buffers; the last writes straight into `out` (this block's
-    // input is already copied if `out` overlaps it).
-    const float* source = input;
-    float* target = state.ping.data();
-    for (std::size_t k = 0; k < last; ++k) {
-      kernels[k]->process(source, target, block);
-      source = target;
-      target = target == state.ping.data() ? state.pong.data() : state.ping.data();
-    }
-    kernels[last]->process(source, out, block);
-    if (input_skip) {
-      for (int i = 0; i < out_count; ++i) out[i] += input[i];
-    }
-    if (output_gain != 1.0f) {
-      for (int i = 0; i < out_count; ++i) out[i] *= output_gain;
-    }
+    // A copy, scaled, apart from `out` (which may be `in`): a non-finite input sample would poison recurrent
+    // state for good, so it is processed as silence.
+    float* input = state.input.data();
+    for (int i = 0; i < in_count; ++i) input[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
+    run_chain(input, out, block);
     in += in_count;
-    out += out_count;
+    out += block * out_channels;
     frames -= block;
+  }
+}
+
+// Layer after layer through the two scratch buffers, the last straight into `out`.
+void Model::run_chain(const float* input, float* out, int block) noexcept {
+  State& state = *state_;
+  Kernel* const* kernels = state.chain.data();
+  const std::size_t last = state.chain.size() - 1;
+  const float* source = input;
+  float* target = state.ping.data();
+  for (std::size_t k = 0; k < last; ++k) {
+    kernels[k]->process(source, target, block);
+    source = target;
+    target = target == state.ping.data() ? state.pong.data() : state.ping.data();
+  }
+  kernels[last]->process(source, out, block);
+  const int out_count = block * state.definition.output_channels;
+  if (state.definition.input_skip) {
+    for (int i = 0; i < out_count; ++i) out[i] += input[i];
+  }
+  const float output_gain = state.definition.output_gain;
+  if (output_gain != 1.0f) {
+    for (int i = 0; i < out_count; ++i) out[i] *= output_gain;
   }
 }
 

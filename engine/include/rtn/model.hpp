@@ -114,6 +114,9 @@ class Model {
  private:
   struct State;
   explicit Model(std::unique_ptr<State> state);
+  // One block of at most max_block() frames through the layers, the skip and the output gain; `input` is
+  // already scaled and finite, and apart from `out`.
+  void run_chain(const float* input, float* out, int block) noexcept;
   std::unique_ptr<State> state_;
 };
 
