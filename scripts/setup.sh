@@ -13,6 +13,7 @@ packages=(
   pkg-config  # the packaging test of rtn.pc (tests/consumer_package)
   libeigen3-dev libxsimd-dev nlohmann-json3-dev libcpuinfo-dev libsndfile1-dev
   libbenchmark-dev libgtest-dev libgmock-dev libtorch-dev
+  libopenblas0-serial  # libtorch's BLAS for the libtorch comparisons (reference BLAS would make libtorch look slow)
   python3-torch python3-pytest python3-numpy python3-venv  # the exporter tests (tests/python)
   python3-scipy python3-matplotlib python3-jsonschema chromium  # rtn-report (reports/) and its browser test
 )

@@ -246,7 +246,7 @@ int run_bench(const std::vector<std::string>& arguments) {
         configuration.process(in, output.data(), block);
       }
       tune::sink(output.data());
-      position = (position + 1) % blocks_in_signal;
+      if (++position == blocks_in_signal) position = 0;  // (no division per call: it would show at block 1)
     }
   };
   for (Configuration& configuration : configurations) {
