@@ -14,12 +14,13 @@
 #include <stdexcept>
 
 #include "command.hpp"
+#include "peak.hpp"  // tuner/: the FMA peak
 #include "profile_option.hpp"
 #include "rtn/denormals.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
-#include "peak.hpp"    // tuner/: the FMA peak
+#include "size_option.hpp"
 #include "timing.hpp"  // tuner/: the sink and quantiles rtn-tune uses
 #include "torch_plugin.hpp"
 
@@ -44,12 +45,15 @@ std::string bench_help() {
          "rounds so that other load on the machine hits them alike.\n"
          "\n"
          "Options:\n"
-         "  --backend LIST   measure only these: tuned, an implementation (stl, xsimd.fixed, ...), libtorch (comma-separated or "
+         "  --backend LIST   measure only these: tuned, an implementation (stl, xsimd.fixed, ...), libtorch "
+         "(comma-separated or "
          "repeated)\n" +
-         profile_options_help() +
+         profile_options_help() + size_option_help() +
          "  --seconds S      measuring time per configuration (default 3)\n"
-         "  --host-no-flush  measure as a host that does not flush denormals (by default the measuring thread\n"
-         "                   runs with flush-to-zero on, as audio hosts do: rtn's guard then costs one read)\n"
+         "  --host-no-flush  measure as a host that does not flush denormals (by default the measuring "
+         "thread\n"
+         "                   runs with flush-to-zero on, as audio hosts do: rtn's guard then costs one "
+         "read)\n"
          "  --json           print one JSON object instead of the table\n"
          "  --json-file PATH also write that JSON object to PATH\n"
          "  -h, --help       show this help\n";
@@ -109,6 +113,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   ProfileOptions profile_options;
   std::vector<std::string> wanted;
   double seconds = 3;
+  LoadOptions load;
   bool json = false;
   bool host_flushes = true;
   std::string json_file;
@@ -126,6 +131,8 @@ int run_bench(const std::vector<std::string>& arguments) {
         if (name != "tuned" && name != "libtorch") parse_backend_option(name);
         wanted.push_back(name);
       }
+    } else if (!options_ended && parse_size_option(arguments, i, load)) {
+      continue;
     } else if (!options_ended && take_value(arguments, i, "--seconds", value)) {
       char* end = nullptr;
       seconds = std::strtod(value.c_str(), &end);
@@ -150,7 +157,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   };
   const int block = profile_options.block;
 
-  const ModelDefinition definition = load_model_file(model_path);
+  const ModelDefinition definition = load_model_file(model_path, load);
   const LoadedProfile profile = load_profile_option(profile_options);
   std::vector<Configuration> configurations;
   std::vector<std::string> warnings = profile.warnings;
@@ -414,7 +421,7 @@ int run_bench(const std::vector<std::string>& arguments) {
 const Command kBenchCommand = {
     "bench",
     "MODEL [--profile P | --no-profile] [--backend tuned,stl,eigen,xsimd,libtorch] [--block N] [--seconds S] "
-    "[--json]",
+    "[--size S] [--json]",
     "measure a model's real-time factor and block latency: tuned, each backend, libtorch", &bench_help,
     &run_bench};
 

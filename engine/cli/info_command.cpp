@@ -9,6 +9,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "size_option.hpp"
 
 namespace rtn::cli {
 namespace {
@@ -22,13 +23,15 @@ std::string info_help() {
          "\n"
          "Options:\n"
          "  --backend NAME   compute every layer with implementation NAME (compiled into this build: " +
-         compiled_backend_names() + ")\n" + profile_options_help() + "  -h, --help       show this help\n";
+         compiled_backend_names() + ")\n" + profile_options_help() + size_option_help() +
+         "  -h, --help       show this help\n";
 }
 
 int run_info(const std::vector<std::string>& arguments) {
   std::string model_path;
   rtn::BackendSelection selection;
   ProfileOptions profile_options;
+  rtn::LoadOptions load;
   bool options_ended = false;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
     const std::string& argument = arguments[i];
@@ -45,13 +48,15 @@ int run_info(const std::vector<std::string>& arguments) {
       selection.all = parse_backend_option(name);
     } else if (!options_ended && parse_profile_option(arguments, i, profile_options)) {
       continue;
+    } else if (!options_ended && parse_size_option(arguments, i, load)) {
+      continue;
     } else {
       take_model_path(argument, options_ended, model_path);
     }
   }
   if (model_path.empty()) throw UsageError("no model file given");
 
-  const rtn::ModelDefinition definition = rtn::load_model_file(model_path);
+  const rtn::ModelDefinition definition = rtn::load_model_file(model_path, load);
   selection.profile = load_profile_option(profile_options);
   selection.block_size = profile_options.block;
   // The loader's messages name the file already; the model's messages name only the layer.

@@ -15,6 +15,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "size_option.hpp"
 
 #ifdef RTN_CLI_WITH_SNDFILE
 #include <sndfile.h>
@@ -44,7 +45,8 @@ std::string block_help() {
 
 std::string process_help() {
   return "Reads IN.wav, runs it through MODEL (any model file rtn reads: rtn JSON, RTNeural, AIDA-X,\n"
-         "GuitarML) from a fresh state, and writes the result to OUT.wav at the input's sample rate.\n"
+         "GuitarML, Neural Amp Modeler) from a fresh state, and writes the result to OUT.wav at the input's "
+         "sample rate.\n"
          "IN.wav may hold 16-, 24- or 32-bit PCM or 32/64-bit float samples (any file libsndfile reads);\n"
          "it must have as many channels as the model has inputs (interleaved frames, as Model::process\n"
          "takes them). OUT.wav has the model's output channels.\n"
@@ -60,7 +62,7 @@ std::string process_help() {
          "  --allow-rate-mismatch\n"
          "                   process a file whose sample rate differs from the model's\n"
          "  --backend NAME   compute every layer with implementation NAME (compiled into this build: " +
-         compiled_backend_names() + ")\n" + block_help() +
+         compiled_backend_names() + ")\n" + block_help() + size_option_help() +
          "  --quiet          print nothing but errors and warnings (no progress, no summary)\n"
          "  -h, --help       show this help\n";
 }
@@ -69,6 +71,7 @@ struct ProcessOptions {
   std::string model_path, input_path, output_path;
   std::optional<Implementation> backend;
   ProfileOptions profile;
+  LoadOptions load;
   std::string format = "float";
   bool allow_rate_mismatch = false;
   bool quiet = false;
@@ -98,6 +101,8 @@ ProcessOptions parse_arguments(const std::vector<std::string>& arguments) {
     } else if (argument == "--quiet" || argument == "-q") {
       options.quiet = true;
     } else if (parse_profile_option(arguments, i, options.profile)) {
+      continue;
+    } else if (parse_size_option(arguments, i, options.load)) {
       continue;
     } else {
       throw UsageError("unknown option '" + argument + "'");
@@ -234,7 +239,7 @@ class Progress {
 
 int run_process(const std::vector<std::string>& arguments) {
   const ProcessOptions options = parse_arguments(arguments);
-  const ModelDefinition definition = load_model_file(options.model_path);
+  const ModelDefinition definition = load_model_file(options.model_path, options.load);
 
   SF_INFO input_info{};
   SoundFile input(options.input_path, SFM_READ, input_info);
@@ -352,7 +357,7 @@ int run_process(const std::vector<std::string>& arguments) {
 const Command kProcessCommand = {
     "process",
     "MODEL IN.wav OUT.wav [--format float|pcm24|pcm16] [--allow-rate-mismatch] [--backend NAME] "
-    "[--profile P | --no-profile] [--block N] [--quiet]",
+    "[--profile P | --no-profile] [--block N] [--size S] [--quiet]",
     "render an audio file through a model", &process_help, &run_process};
 
 }  // namespace rtn::cli

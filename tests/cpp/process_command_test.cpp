@@ -152,6 +152,31 @@ TEST(ProcessCommand, RendersWhatTheLibraryComputes) {
   EXPECT_LE(max_abs_error(result.samples, expected), 1e-6);
 }
 
+// --size picks the size of a slimmable model as the library's LoadOptions does.
+TEST(ProcessCommand, SizeChoosesASlimmableModelsSize) {
+  const std::string model = kData + "/nam-slimmable-container.nam";
+  const std::string in = temp_path("size-in.wav"), out = temp_path("size-out.wav");
+  write_audio(in, test_signal(48000, 1, 3000));
+  const std::vector<float> input = read_audio(in).samples;
+  const rtn::ModelDefinition small = rtn::load_model_file(model, rtn::LoadOptions{0.5});
+  const rtn::ModelDefinition full = rtn::load_model_file(model);
+  const auto library = [&](const rtn::ModelDefinition& definition) {
+    rtn::Model built = rtn::Model::build(definition, rtn::BackendSelection{rtn::Backend::stl, {}});
+    std::vector<float> output(input.size());
+    built.process(input.data(), output.data(), static_cast<int>(input.size()));
+    return output;
+  };
+  const CommandResult run =
+      rtn_process({model, in, out, "--backend", "stl", "--no-profile", "--size", "0.5"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_LE(max_abs_error(read_audio(out).samples, library(small)), 1e-6);
+  EXPECT_GT(max_abs_error(read_audio(out).samples, library(full)), 1e-3);
+
+  const CommandResult bad = rtn_process({model, in, out, "--size", "2"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--size needs a number from 0 to 1, got '2'"));
+}
+
 TEST(ProcessCommand, BlockSizeDoesNotChangeTheResult) {
   const std::string in = temp_path("blocks-in.wav");
   write_audio(in, test_signal(44100, 1, 5000, SF_FORMAT_WAV | SF_FORMAT_FLOAT));

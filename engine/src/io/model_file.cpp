@@ -48,11 +48,12 @@ Format detect(const io::Json& root, const std::string& source) {
   return Format::rtn;
 }
 
-ModelDefinition read_document(std::string_view text, const std::string& source) {
+ModelDefinition read_document(std::string_view text, const std::string& source, const LoadOptions& options) {
+  check_slimmable_size(options, source);
   const io::Json root = io::parse_json_document(text, source);
   switch (detect(root, source)) {
     case Format::nam:
-      return read_nam_model(root, source);
+      return read_nam_model(root, source, options);
     case Format::guitarml:
       return read_guitarml_model(root, source);
     case Format::aida_x:
@@ -67,9 +68,10 @@ ModelDefinition read_document(std::string_view text, const std::string& source) 
 
 }  // namespace
 
-ModelDefinition parse_model_json(std::string_view text, const std::string& source_name) {
+ModelDefinition parse_model_json(std::string_view text, const std::string& source_name,
+                                 const LoadOptions& options) {
   try {
-    return read_document(text, source_name);
+    return read_document(text, source_name, options);
   } catch (const Error&) {
     throw;
   } catch (const std::bad_alloc&) {
@@ -81,7 +83,7 @@ ModelDefinition parse_model_json(std::string_view text, const std::string& sourc
   }
 }
 
-ModelDefinition load_model_file(const std::string& path) {
+ModelDefinition load_model_file(const std::string& path, const LoadOptions& options) {
   std::string text;
   try {
     std::error_code error;
@@ -98,7 +100,7 @@ ModelDefinition load_model_file(const std::string& path) {
   } catch (const std::bad_alloc&) {
     throw Error("cannot read model file '" + path + "': out of memory");
   }
-  return parse_model_json(text, path);
+  return parse_model_json(text, path, options);
 }
 
 }  // namespace rtn

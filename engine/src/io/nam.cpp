@@ -15,13 +15,16 @@
 #include <cmath>
 #include <filesystem>
 #include <initializer_list>
+#include <locale>
 #include <memory>
 #include <new>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "io/json_document.hpp"
+#include "io/nam_slimmable.hpp"
 #include "rtn/error.hpp"
 #include "rtn/nam_file.hpp"
 #include "rtn/wavenet_spec.hpp"
@@ -43,6 +46,7 @@ constexpr int kMaxLayersPerArray = 1024;       // dilations of one WaveNet layer
 constexpr int kMaxArrays = 64;                 // WaveNet layer arrays
 constexpr int kMaxRecurrentLayers = 64;        // LSTM num_layers
 constexpr int kMaxConditionDepth = 4;          // condition networks inside condition networks
+constexpr int kMaxSubmodels = 64;              // the submodels of a SlimmableContainer
 constexpr std::size_t kMaxWeights = std::size_t{1} << 28;
 constexpr long long kMaxHistoryFloats = 1LL << 26;  // convolution state over the whole model
 
@@ -75,31 +79,10 @@ class NamReader {
     return spec;
   }
 
-  ModelDefinition read(const Json& root) {
+  ModelDefinition read(const Json& root, double slimmable_size) {
     if (!root.is_object()) fail("", "expected a JSON object at the top level, got " + describe(root));
-    check_version(root, "");
-    const std::string architecture = read_string(required(root, "", "architecture"), "architecture");
-    const Json& config = required(root, "", "config");
-    if (!config.is_object()) fail("config", "expected an object, got " + describe(config));
-    sample_rate_ = read_sample_rate(root, "");
-
-    ModelDefinition model;
+    ModelDefinition model = read_document(root, "", slimmable_size);
     model.name = read_name(root);
-    model.sample_rate = sample_rate_.value_or(48000.0);
-    model.sample_rate_known = sample_rate_.has_value();
-    if (architecture == "WaveNet") {
-      read_wavenet_model(root, model);
-    } else if (architecture == "LSTM") {
-      read_lstm(config, weights_of(root, ""), model);
-    } else if (architecture == "ConvNet") {
-      read_convnet(config, weights_of(root, ""), model);
-    } else if (architecture == "Linear") {
-      read_linear(config, weights_of(root, ""), model);
-    } else {
-      fail("architecture",
-           io::quoted(architecture) +
-               " is not supported (rtn reads the WaveNet, LSTM, ConvNet and Linear architectures)");
-    }
     for (const LayerDefinition& layer : model.layers) {
       if (const std::string problem = layer.spec.validate(); !problem.empty()) fail("config", problem);
       try {
@@ -113,6 +96,107 @@ class NamReader {
   }
 
  private:
+  // The model of a .nam document: the file itself (path ""), or a container's submodel at `path`.
+  ModelDefinition read_document(const Json& document, const std::string& path, double slimmable_size) {
+    check_version(document, path);
+    const std::string architecture_path = member_path(path, "architecture");
+    const std::string architecture = read_string(required(document, path, "architecture"), architecture_path);
+    const std::string config_path = member_path(path, "config");
+    const Json& config = required(document, path, "config");
+    if (!config.is_object()) fail(config_path, "expected an object, got " + describe(config));
+    sample_rate_ = read_sample_rate(document, path);
+
+    ModelDefinition model;
+    model.sample_rate = sample_rate_.value_or(48000.0);
+    model.sample_rate_known = sample_rate_.has_value();
+    if (architecture == "WaveNet") {
+      read_wavenet_model(document, path, slimmable_size, model);
+    } else if (architecture == "LSTM") {
+      read_lstm(config, weights_of(document, path), path, model);
+    } else if (architecture == "ConvNet") {
+      read_convnet(config, weights_of(document, path), path, model);
+    } else if (architecture == "Linear") {
+      read_linear(config, weights_of(document, path), path, model);
+    } else if (architecture == "SlimmableContainer" && path.empty()) {
+      model = read_container(document, slimmable_size);
+    } else if (architecture == "SlimmableContainer") {
+      fail(architecture_path, "a SlimmableContainer inside a SlimmableContainer is not supported");
+    } else {
+      fail(architecture_path,
+           io::quoted(architecture) +
+               " is not supported (rtn reads the WaveNet, LSTM, ConvNet, Linear and SlimmableContainer "
+               "architectures)");
+    }
+    return model;
+  }
+
+  // A SlimmableContainer: {"submodels": [{"max_value", "model"}, ...]}, ascending max_values, the last at
+  // least 1. The size picks the first submodel whose max_value is above it, else the last, as Neural Amp
+  // Modeler's engine does; every submodel is read and checked, so that a file that loads at one size loads at
+  // all. The container does not pass its size on: a slimmable submodel runs at its full size, as in NAM.
+  ModelDefinition read_container(const Json& document, double slimmable_size) {
+    const std::string config_path = "config";
+    const Json& config = required(document, "", "config");
+    check_keys(config, config_path, {"submodels"}, "a SlimmableContainer's config");
+    if (const Json* weights = optional(document, "weights");
+        weights && !(weights->is_array() && weights->empty())) {
+      fail("weights",
+           "expected [] (a SlimmableContainer's weights are in its submodels), got " + describe(*weights));
+    }
+    const std::optional<double> container_rate = sample_rate_;
+    const std::string submodels_path = member_path(config_path, "submodels");
+    const Json& submodels =
+        read_array(required(config, config_path, "submodels"), submodels_path, 1, kMaxSubmodels);
+    std::optional<ModelDefinition> chosen;
+    double previous_max = -INFINITY;
+    for (std::size_t i = 0; i < submodels.size(); ++i) {
+      const std::string place = element_path(submodels_path, i);
+      const Json& entry = submodels[i];
+      if (!entry.is_object()) fail(place, "expected an object {max_value, model}, got " + describe(entry));
+      check_keys(entry, place, {"max_value", "model"}, "a SlimmableContainer's submodel");
+      const std::string max_path = member_path(place, "max_value");
+      const Json& max_json = required(entry, place, "max_value");
+      if (!max_json.is_number()) fail(max_path, "expected a number, got " + describe(max_json));
+      const double max_value = max_json.get<double>();
+      if (!std::isfinite(max_value)) fail(max_path, "expected a finite number, got " + max_json.dump());
+      if (!(max_value > previous_max)) {
+        fail(max_path, "the submodels' max_values must ascend (" + max_json.dump() + " follows " +
+                           Json(previous_max).dump() + ")");
+      }
+      if (i + 1 == submodels.size() && max_value < 1.0) {
+        fail(max_path,
+             "the last submodel's max_value must be at least 1 (it covers the largest sizes), got " +
+                 max_json.dump());
+      }
+      previous_max = max_value;
+      const std::string model_path = member_path(place, "model");
+      const Json& submodel = required(entry, place, "model");
+      if (!submodel.is_object())
+        fail(model_path, "expected a Neural Amp Modeler model (an object), got " + describe(submodel));
+      ModelDefinition definition = read_document(submodel, model_path, 1.0);
+      if (sample_rate_ && container_rate && *sample_rate_ != *container_rate) {
+        const auto hertz = [](double rate) {
+          std::ostringstream text;
+          text.imbue(std::locale::classic());
+          text << rate << " Hz";
+          return text.str();
+        };
+        fail(member_path(model_path, "sample_rate"), "the submodel's sample rate (" + hertz(*sample_rate_) +
+                                                         ") differs from the container's (" +
+                                                         hertz(*container_rate) + ")");
+      }
+      if (!chosen && (slimmable_size < max_value || i + 1 == submodels.size()))
+        chosen = std::move(definition);
+    }
+    sample_rate_ = container_rate;
+    // The container's rate when it states one, else the submodel's (NAM checks only that they agree).
+    if (container_rate) {
+      chosen->sample_rate = *container_rate;
+      chosen->sample_rate_known = true;
+    }
+    return std::move(*chosen);
+  }
+
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
     throw Error(source_ + " (Neural Amp Modeler format): " + (path.empty() ? "" : path + ": ") + what);
   }
@@ -279,15 +363,24 @@ class NamReader {
   // ---------------------------------------------------------------------------------------------------
   // WaveNet.
 
-  void read_wavenet_model(const Json& root, ModelDefinition& model) {
+  void read_wavenet_model(const Json& document, const std::string& path, double slimmable_size,
+                          ModelDefinition& model) {
+    const std::string config_path = member_path(path, "config");
     FlatWeights flat;
-    const std::shared_ptr<const WaveNetSpec> spec = read_wavenet(root, "", 0, flat);
+    std::vector<std::vector<int>> allowed_channels;  // per array; empty: not slimmable
+    std::shared_ptr<const WaveNetSpec> spec = read_wavenet(document, path, 0, flat, &allowed_channels);
+    const bool slimmable = std::any_of(allowed_channels.begin(), allowed_channels.end(),
+                                       [](const std::vector<int>& allowed) { return !allowed.empty(); });
+    if (slimmable && spec->post_head) {
+      fail(member_path(config_path, "head"),
+           "a slimmable WaveNet cannot have a post-stack head (as in Neural Amp Modeler)");
+    }
     LayerDefinition layer;
     layer.spec = LayerSpec::wavenet(spec);
-    if (const std::string problem = layer.spec.validate(); !problem.empty()) fail("config", problem);
+    if (const std::string problem = layer.spec.validate(); !problem.empty()) fail(config_path, problem);
     if (spec->history_floats() > kMaxHistoryFloats) {
-      fail("config", "the convolutions would keep more than " + std::to_string(kMaxHistoryFloats) +
-                         " floats of history (a limit against malformed files)");
+      fail(config_path, "the convolutions would keep more than " + std::to_string(kMaxHistoryFloats) +
+                            " floats of history (a limit against malformed files)");
     }
     const std::vector<WeightShape> shapes = expected_weights(layer.spec);
     // Which flat array each weight comes from: one "condition." per level of condition network.
@@ -315,15 +408,43 @@ class NamReader {
       for (int extent : shape.shape) count *= static_cast<std::size_t>(extent);
       layer.weights[shape.name] = Tensor{shape.shape, take(*flat.arrays[d], flat.paths[d], cursor[d], count)};
     }
+    slim(allowed_channels, slimmable_size, config_path, layer);
     model.input_channels = spec->input_size;
     model.output_channels = spec->output_size();
     model.layers.push_back(std::move(layer));
   }
 
+  // A slimmable WaveNet cut to the channels `size` picks (io/nam_slimmable.hpp); unchanged at full size, as
+  // Neural Amp Modeler builds it then.
+  void slim(const std::vector<std::vector<int>>& allowed_channels, double size,
+            const std::string& config_path, LayerDefinition& layer) const {
+    const WaveNetSpec& full = *layer.spec.architecture;
+    std::vector<int> channels;
+    for (std::size_t a = 0; a < full.arrays.size(); ++a) {
+      channels.push_back(allowed_channels[a].empty() ? full.arrays[a].channels
+                                                     : nam::slimmed_channels(allowed_channels[a], size));
+    }
+    bool full_size = true;
+    for (std::size_t a = 0; a < full.arrays.size(); ++a)
+      full_size = full_size && channels[a] == full.arrays[a].channels;
+    if (full_size) return;
+    if (const std::string problem = nam::slimming_problem(full, channels); !problem.empty()) {
+      fail(config_path, problem + " (at slimmable size " + Json(size).dump() + ")");
+    }
+    nam::SlimmedWaveNet slimmed = nam::slim_wavenet(full, layer.weights, channels);
+    layer.spec = LayerSpec::wavenet(slimmed.spec);
+    layer.weights = std::move(slimmed.weights);
+    if (const std::string problem = layer.spec.validate(); !problem.empty()) {
+      fail(config_path, "slimmed to size " + Json(size).dump() + ": " + problem);
+    }
+  }
+
   // The WaveNet of `document` (the file, or a condition_dsp inside it at `path`), its flat weights recorded
-  // in flat.arrays[depth].
+  // in flat.arrays[depth]; each array's allowed channel counts (empty: not slimmable) in `allowed_channels`
+  // unless null.
   std::shared_ptr<const WaveNetSpec> read_wavenet(const Json& document, const std::string& path, int depth,
-                                                  FlatWeights& flat) {
+                                                  FlatWeights& flat,
+                                                  std::vector<std::vector<int>>* allowed_channels = nullptr) {
     const std::string config_path = member_path(path, "config");
     const Json& config = required(document, path, "config");
     if (!config.is_object()) fail(config_path, "expected an object, got " + describe(config));
@@ -344,7 +465,9 @@ class NamReader {
     const std::string layers_path = member_path(config_path, "layers");
     const Json& layers = read_array(required(config, config_path, "layers"), layers_path, 1, kMaxArrays);
     for (std::size_t a = 0; a < layers.size(); ++a) {
-      spec->arrays.push_back(read_layer_array(layers[a], element_path(layers_path, a)));
+      std::vector<int> allowed;
+      spec->arrays.push_back(read_layer_array(layers[a], element_path(layers_path, a), allowed));
+      if (allowed_channels) allowed_channels->push_back(std::move(allowed));
     }
     if (const Json* head = optional(config, "head"))
       spec->post_head = read_post_head(*head, member_path(config_path, "head"));
@@ -375,12 +498,12 @@ class NamReader {
     return read_wavenet(document, path, depth + 1, flat);
   }
 
-  WaveNetLayerArray read_layer_array(const Json& object, const std::string& path) {
+  // The array at `path`; the channel counts it may be slimmed to in `allowed_channels` (left empty when it is
+  // not slimmable).
+  WaveNetLayerArray read_layer_array(const Json& object, const std::string& path,
+                                     std::vector<int>& allowed_channels) {
     if (!object.is_object())
       fail(path, "expected an object describing a layer array, got " + describe(object));
-    if (object.contains("slimmable")) {
-      fail(member_path(path, "slimmable"), "slimmable WaveNets are not supported");
-    }
     check_keys(object, path,
                {"input_size",
                 "condition_size",
@@ -407,12 +530,15 @@ class NamReader {
                 "activation_pre_film",
                 "activation_post_film",
                 "layer1x1_post_film",
-                "head1x1_post_film"},
+                "head1x1_post_film",
+                "slimmable"},
                "a WaveNet layer array");
     WaveNetLayerArray array;
     array.input_size = read_int(object, path, "input_size", 1, kMaxSize);
     array.condition_size = read_int(object, path, "condition_size", 1, kMaxSize);
     array.channels = read_int(object, path, "channels", 1, kMaxSize);
+    if (const Json* slimmable = optional(object, "slimmable"))
+      allowed_channels = read_slimmable(*slimmable, member_path(path, "slimmable"), array.channels);
     array.bottleneck = read_int(object, path, "bottleneck", 1, kMaxSize, array.channels);
     array.groups_input = read_int(object, path, "groups_input", 1, kMaxSize, 1);
     array.groups_input_mixin = read_int(object, path, "groups_input_mixin", 1, kMaxSize, 1);
@@ -491,6 +617,41 @@ class NamReader {
       array.film[site].groups = read_int(*film, place, "groups", 1, kMaxSize, 1);
     }
     return array;
+  }
+
+  // {"method": "slice_channels_uniform", "kwargs": {"allowed_channels": [...]}}: ascending counts, the last
+  // the array's channels; without kwargs every count from 1 to channels (as Neural Amp Modeler reads it).
+  std::vector<int> read_slimmable(const Json& slimmable, const std::string& path, int channels) const {
+    if (!slimmable.is_object())
+      fail(path, "expected null or an object {method, kwargs}, got " + describe(slimmable));
+    check_keys(slimmable, path, {"method", "kwargs"}, "a slimmable layer array");
+    const std::string method_path = member_path(path, "method");
+    const std::string method = read_string(required(slimmable, path, "method"), method_path);
+    if (method != "slice_channels_uniform") {
+      fail(method_path, "unknown slimming method " + io::quoted(method) + " (known: slice_channels_uniform)");
+    }
+    std::vector<int> allowed;
+    const Json* kwargs = optional(slimmable, "kwargs");
+    if (!kwargs) {
+      for (int c = 1; c <= channels; ++c) allowed.push_back(c);
+      return allowed;
+    }
+    const std::string kwargs_path = member_path(path, "kwargs");
+    if (!kwargs->is_object())
+      fail(kwargs_path, "expected an object {allowed_channels}, got " + describe(*kwargs));
+    check_keys(*kwargs, kwargs_path, {"allowed_channels"}, "slice_channels_uniform");
+    const std::string place = member_path(kwargs_path, "allowed_channels");
+    const Json& counts = read_array(required(*kwargs, kwargs_path, "allowed_channels"), place, 1, kMaxSize);
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      allowed.push_back(read_int(counts[i], element_path(place, i), 1, kMaxSize));
+      if (i > 0 && allowed[i] <= allowed[i - 1])
+        fail(element_path(place, i), "the allowed channel counts must ascend");
+    }
+    if (allowed.back() != channels) {
+      fail(place, "the last allowed channel count (" + std::to_string(allowed.back()) +
+                      ") must be the array's channels (" + std::to_string(channels) + ")");
+    }
+    return allowed;
   }
 
   // The head rechannel: {"head": {out_channels, kernel_size, bias}}, or the older head_size and head_bias.
@@ -658,12 +819,14 @@ class NamReader {
   // LSTM: per layer W = [W_ih | W_hh] ([4H][I + H], row-major, gates i, f, g, o), one bias b = b_ih + b_hh
   // ([4H]), then the initial h and c ([H] each); then the head, a Linear(H, 1): weight [H], bias.
 
-  void read_lstm(const Json& config, const Json& weights, ModelDefinition& model) const {
-    const std::string path = "config";
+  void read_lstm(const Json& config, const Json& weights, const std::string& document_path,
+                 ModelDefinition& model) const {
+    const std::string path = member_path(document_path, "config");
+    const std::string weights_path = member_path(document_path, "weights");
     check_keys(config, path, {"input_size", "hidden_size", "num_layers"}, "an LSTM's config");
     const int input = read_int(config, path, "input_size", 1, kMaxSize);
     if (input != 1)
-      fail("config.input_size",
+      fail(member_path(path, "input_size"),
            "Neural Amp Modeler's LSTM takes one input channel, got " + std::to_string(input));
     const int hidden = read_int(config, path, "hidden_size", 1, kMaxSize);
     const int layers = read_int(config, path, "num_layers", 1, kMaxRecurrentLayers);
@@ -671,7 +834,7 @@ class NamReader {
     std::size_t expected = hidden + 1;
     for (int l = 0; l < layers; ++l)
       expected += gates * ((l == 0 ? input : hidden) + hidden) + gates + 2 * hidden;
-    check_count(weights, "weights", expected);
+    check_count(weights, weights_path, expected);
 
     LayerDefinition lstm;
     lstm.spec = LayerSpec::lstm(input, hidden, layers, true);
@@ -680,7 +843,7 @@ class NamReader {
     for (int l = 0; l < layers; ++l) {
       const int layer_in = l == 0 ? input : hidden;
       const std::string suffix = "_l" + std::to_string(l);
-      const std::vector<float> combined = take(weights, "weights", cursor, gates * (layer_in + hidden));
+      const std::vector<float> combined = take(weights, weights_path, cursor, gates * (layer_in + hidden));
       std::vector<float> w_ih, w_hh;
       for (std::size_t row = 0; row < gates; ++row) {
         const auto start = combined.begin() + static_cast<std::ptrdiff_t>(row * (layer_in + hidden));
@@ -691,15 +854,15 @@ class NamReader {
       lstm.weights["weight_hh" + suffix] = Tensor{{static_cast<int>(gates), hidden}, std::move(w_hh)};
       // One bias in the file; PyTorch's two sum to it.
       lstm.weights["bias_ih" + suffix] =
-          Tensor{{static_cast<int>(gates)}, take(weights, "weights", cursor, gates)};
+          Tensor{{static_cast<int>(gates)}, take(weights, weights_path, cursor, gates)};
       lstm.weights["bias_hh" + suffix] = Tensor{{static_cast<int>(gates)}, std::vector<float>(gates, 0.0f)};
-      lstm.weights["initial_h" + suffix] = Tensor{{hidden}, take(weights, "weights", cursor, hidden)};
-      lstm.weights["initial_c" + suffix] = Tensor{{hidden}, take(weights, "weights", cursor, hidden)};
+      lstm.weights["initial_h" + suffix] = Tensor{{hidden}, take(weights, weights_path, cursor, hidden)};
+      lstm.weights["initial_c" + suffix] = Tensor{{hidden}, take(weights, weights_path, cursor, hidden)};
     }
     LayerDefinition head;
     head.spec = LayerSpec::dense(hidden, 1, true);
-    head.weights["weight"] = Tensor{{1, hidden}, take(weights, "weights", cursor, hidden)};
-    head.weights["bias"] = Tensor{{1}, take(weights, "weights", cursor, 1)};
+    head.weights["weight"] = Tensor{{1, hidden}, take(weights, weights_path, cursor, hidden)};
+    head.weights["bias"] = Tensor{{1}, take(weights, weights_path, cursor, 1)};
     model.layers.push_back(std::move(lstm));
     model.layers.push_back(std::move(head));
   }
@@ -709,8 +872,10 @@ class NamReader {
   // (running_mean, running_var, weight, bias, eps: in that order), the activation; then a Linear(channels,
   // 1).
 
-  void read_convnet(const Json& config, const Json& weights, ModelDefinition& model) const {
-    const std::string path = "config";
+  void read_convnet(const Json& config, const Json& weights, const std::string& document_path,
+                    ModelDefinition& model) const {
+    const std::string path = member_path(document_path, "config");
+    const std::string weights_path = member_path(document_path, "weights");
     check_keys(config, path, {"channels", "dilations", "batchnorm", "activation"}, "a ConvNet's config");
     const int channels = read_int(config, path, "channels", 1, kMaxSize);
     const bool batchnorm = read_bool(config, path, "batchnorm", std::nullopt);
@@ -738,7 +903,7 @@ class NamReader {
       expected += static_cast<std::size_t>(channels) * (i == 0 ? 1 : channels) * 2 +
                   (batchnorm ? 4 * channels + 1 : channels);
     }
-    check_count(weights, "weights", expected);
+    check_count(weights, weights_path, expected);
 
     std::size_t cursor = 0;
     long long history = 0;
@@ -752,22 +917,24 @@ class NamReader {
              "the convolutions would keep too much history (a limit against malformed files)");
       LayerDefinition conv;
       conv.spec = LayerSpec::conv1d(in, channels, 2, dilation, 1, !batchnorm);
-      conv.weights["weight"] = Tensor{
-          {channels, in, 2}, take(weights, "weights", cursor, static_cast<std::size_t>(channels) * in * 2)};
-      if (!batchnorm) conv.weights["bias"] = Tensor{{channels}, take(weights, "weights", cursor, channels)};
+      conv.weights["weight"] =
+          Tensor{{channels, in, 2},
+                 take(weights, weights_path, cursor, static_cast<std::size_t>(channels) * in * 2)};
+      if (!batchnorm)
+        conv.weights["bias"] = Tensor{{channels}, take(weights, weights_path, cursor, channels)};
       model.layers.push_back(std::move(conv));
       if (batchnorm) {
         LayerDefinition norm;
-        norm.weights["running_mean"] = Tensor{{channels}, take(weights, "weights", cursor, channels)};
-        norm.weights["running_var"] = Tensor{{channels}, take(weights, "weights", cursor, channels)};
-        norm.weights["weight"] = Tensor{{channels}, take(weights, "weights", cursor, channels)};
-        norm.weights["bias"] = Tensor{{channels}, take(weights, "weights", cursor, channels)};
-        const std::string eps_path = element_path("weights", cursor);
-        const float eps = take(weights, "weights", cursor, 1).front();
+        norm.weights["running_mean"] = Tensor{{channels}, take(weights, weights_path, cursor, channels)};
+        norm.weights["running_var"] = Tensor{{channels}, take(weights, weights_path, cursor, channels)};
+        norm.weights["weight"] = Tensor{{channels}, take(weights, weights_path, cursor, channels)};
+        norm.weights["bias"] = Tensor{{channels}, take(weights, weights_path, cursor, channels)};
+        const std::string eps_path = element_path(weights_path, cursor);
+        const float eps = take(weights, weights_path, cursor, 1).front();
         if (!(eps >= 0.0f)) fail(eps_path, "a batchnorm eps must be >= 0, got " + std::to_string(eps));
         norm.spec = LayerSpec::batchnorm1d(channels, eps);
         for (float variance : norm.weights["running_var"].values) {
-          if (!(variance + eps > 0.0f)) fail("weights", "a batchnorm running_var + eps must be positive");
+          if (!(variance + eps > 0.0f)) fail(weights_path, "a batchnorm running_var + eps must be positive");
         }
         model.layers.push_back(std::move(norm));
       }
@@ -778,8 +945,8 @@ class NamReader {
     }
     LayerDefinition head;
     head.spec = LayerSpec::dense(channels, 1, true);
-    head.weights["weight"] = Tensor{{1, channels}, take(weights, "weights", cursor, channels)};
-    head.weights["bias"] = Tensor{{1}, take(weights, "weights", cursor, 1)};
+    head.weights["weight"] = Tensor{{1, channels}, take(weights, weights_path, cursor, channels)};
+    head.weights["bias"] = Tensor{{1}, take(weights, weights_path, cursor, 1)};
     model.layers.push_back(std::move(head));
   }
 
@@ -788,19 +955,21 @@ class NamReader {
   // the input k samples ago (weights[0] by the newest sample); PyTorch's Conv1d (and NAM's trainer, whose
   // export flattens one) puts the newest sample last. We compute what the core computes, as its goldens do.
 
-  void read_linear(const Json& config, const Json& weights, ModelDefinition& model) const {
-    const std::string path = "config";
+  void read_linear(const Json& config, const Json& weights, const std::string& document_path,
+                   ModelDefinition& model) const {
+    const std::string path = member_path(document_path, "config");
+    const std::string weights_path = member_path(document_path, "weights");
     check_keys(config, path, {"receptive_field", "bias"}, "a Linear model's config");
     const int taps = read_int(config, path, "receptive_field", 1, static_cast<int>(kMaxKernelSpan));
     const bool bias = read_bool(config, path, "bias", std::nullopt);
-    check_count(weights, "weights", static_cast<std::size_t>(taps) + (bias ? 1 : 0));
+    check_count(weights, weights_path, static_cast<std::size_t>(taps) + (bias ? 1 : 0));
     std::size_t cursor = 0;
-    std::vector<float> newest_first = take(weights, "weights", cursor, taps);
+    std::vector<float> newest_first = take(weights, weights_path, cursor, taps);
     LayerDefinition conv;
     conv.spec = LayerSpec::conv1d(1, 1, taps, 1, 1, bias);
     conv.weights["weight"] =
         Tensor{{1, 1, taps}, std::vector<float>(newest_first.rbegin(), newest_first.rend())};
-    if (bias) conv.weights["bias"] = Tensor{{1}, take(weights, "weights", cursor, 1)};
+    if (bias) conv.weights["bias"] = Tensor{{1}, take(weights, weights_path, cursor, 1)};
     model.layers.push_back(std::move(conv));
   }
 
@@ -814,9 +983,19 @@ bool looks_like_nam(const nlohmann::json& root) noexcept {
   return root.is_object() && root.contains("architecture") && !root.contains("format");
 }
 
-ModelDefinition read_nam_model(const nlohmann::json& root, const std::string& source) {
+void check_slimmable_size(const LoadOptions& options, const std::string& source) {
+  const double size = options.slimmable_size;
+  if (!(size >= 0.0 && size <= 1.0)) {
+    throw Error(source + ": slimmable size: expected a number from 0 to 1, got " +
+                (std::isfinite(size) ? Json(size).dump() : std::to_string(size)));
+  }
+}
+
+ModelDefinition read_nam_model(const nlohmann::json& root, const std::string& source,
+                               const LoadOptions& options) {
+  check_slimmable_size(options, source);
   try {
-    return NamReader(source).read(root);
+    return NamReader(source).read(root, options.slimmable_size);
   } catch (const Error&) {
     throw;
   } catch (const std::bad_alloc&) {
@@ -842,9 +1021,10 @@ LayerSpec parse_nam_wavenet_config(std::string_view config_json, const std::stri
   return nam_wavenet_layer(io::parse_json_document(config_json, source_name), source_name);
 }
 
-ModelDefinition parse_nam(std::string_view text, const std::string& source_name) {
+ModelDefinition parse_nam(std::string_view text, const std::string& source_name, const LoadOptions& options) {
+  check_slimmable_size(options, source_name);
   try {
-    return read_nam_model(io::parse_json_document(text, source_name), source_name);
+    return read_nam_model(io::parse_json_document(text, source_name), source_name, options);
   } catch (const Error&) {
     throw;
   } catch (const std::bad_alloc&) {
