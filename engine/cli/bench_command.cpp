@@ -108,15 +108,24 @@ double max_abs_difference(const std::vector<float>& a, const std::vector<float>&
   return worst;
 }
 
-int run_bench(const std::vector<std::string>& arguments) {
+// What the command line asks for.
+struct BenchOptions {
   std::string model_path;
-  ProfileOptions profile_options;
-  std::vector<std::string> wanted;
-  double seconds = 3;
+  ProfileOptions profile;
   LoadOptions load;
+  std::vector<std::string> wanted;  // configuration names; empty: all
+  double seconds = 3;
   bool json = false;
   bool host_flushes = true;
   std::string json_file;
+
+  bool wants(const std::string& name) const {
+    return wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+  }
+};
+
+BenchOptions parse_bench_options(const std::vector<std::string>& arguments) {
+  BenchOptions options;
   bool options_ended = false;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
     const std::string& argument = arguments[i];
@@ -129,41 +138,40 @@ int run_bench(const std::vector<std::string>& arguments) {
       while (std::getline(names, name, ',')) {
         if (name == "torch") name = "libtorch";
         if (name != "tuned" && name != "libtorch") parse_backend_option(name);
-        wanted.push_back(name);
+        options.wanted.push_back(name);
       }
-    } else if (!options_ended && parse_size_option(arguments, i, load)) {
+    } else if (!options_ended && parse_size_option(arguments, i, options.load)) {
       continue;
     } else if (!options_ended && take_value(arguments, i, "--seconds", value)) {
       char* end = nullptr;
-      seconds = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end != '\0' || !(seconds > 0) || seconds > 3600) {
+      options.seconds = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(options.seconds > 0) || options.seconds > 3600) {
         throw UsageError("--seconds needs a number of seconds in (0, 3600], got '" + value + "'");
       }
-    } else if (!options_ended && take_value(arguments, i, "--json-file", json_file)) {
-      if (json_file.empty()) throw UsageError("--json-file needs a path");
+    } else if (!options_ended && take_value(arguments, i, "--json-file", options.json_file)) {
+      if (options.json_file.empty()) throw UsageError("--json-file needs a path");
     } else if (!options_ended && argument == "--json") {
-      json = true;
+      options.json = true;
     } else if (!options_ended && argument == "--host-no-flush") {
-      host_flushes = false;
-    } else if (!options_ended && parse_profile_option(arguments, i, profile_options)) {
+      options.host_flushes = false;
+    } else if (!options_ended && parse_profile_option(arguments, i, options.profile)) {
       continue;
     } else {
-      take_model_path(argument, options_ended, model_path);
+      take_model_path(argument, options_ended, options.model_path);
     }
   }
-  if (model_path.empty()) throw UsageError("no model file given");
-  const auto wants = [&](const std::string& name) {
-    return wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end();
-  };
-  const int block = profile_options.block;
+  if (options.model_path.empty()) throw UsageError("no model file given");
+  return options;
+}
 
-  const ModelDefinition definition = load_model_file(model_path, load);
-  const LoadedProfile profile = load_profile_option(profile_options);
+// The tuned model, each implementation forced for every layer, and libtorch, as asked; what could not be
+// measured goes to `skipped` with the reason.
+std::vector<Configuration> make_configurations(const ModelDefinition& definition, const LoadedProfile& profile,
+                                               const BenchOptions& options, std::vector<std::string>& skipped) {
+  const int block = options.profile.block;
   std::vector<Configuration> configurations;
-  std::vector<std::string> warnings = profile.warnings;
-  std::vector<std::string> skipped;
   try {
-    if (wants("tuned")) {
+    if (options.wants("tuned")) {
       BackendSelection selection;
       selection.profile = profile;
       selection.block_size = block;
@@ -173,7 +181,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       configurations.push_back(std::move(tuned));
     }
     for (Implementation implementation : compiled_implementations()) {
-      if (!wants(std::string(implementation.name()))) continue;
+      if (!options.wants(std::string(implementation.name()))) continue;
       BackendSelection selection;
       selection.all = implementation;
       selection.block_size = block;
@@ -183,7 +191,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       configurations.push_back(std::move(forced));
     }
   } catch (const Error& error) {
-    throw Error(model_path + ": " + error.what());
+    throw Error(options.model_path + ": " + error.what());
   }
   for (Configuration& configuration : configurations) {
     configuration.model->prepare(block);
@@ -191,7 +199,7 @@ int run_bench(const std::vector<std::string>& arguments) {
       configuration.layers.emplace_back(layer.implementation.name());
     }
   }
-  if (wants("libtorch")) {
+  if (options.wants("libtorch")) {
     std::string why_not;
     if (const RtnTorchPluginApi* api = load_torch_plugin(why_not)) {
       api->use_one_thread();
@@ -208,42 +216,52 @@ int run_bench(const std::vector<std::string>& arguments) {
     }
   }
   if (configurations.empty()) throw UsageError("nothing to measure");
+  return configurations;
+}
 
-  // The same noise for every configuration: 1 s of audio, looped.
-  const int in_channels = definition.input_channels;
-  const int out_channels = definition.output_channels;
-  const int signal_frames = std::max(block * 4, static_cast<int>(std::min(definition.sample_rate, 192000.0)));
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> noise(-0.5f, 0.5f);
-  std::vector<float> signal(static_cast<std::size_t>(signal_frames) * in_channels);
-  for (float& value : signal) value = noise(rng);
-  std::vector<float> output(static_cast<std::size_t>(block) * out_channels);
-  const int blocks_in_signal = signal_frames / block;
+// The input every configuration gets: 1 s of noise (at least four blocks), looped block by block.
+struct BenchSignal {
+  std::vector<float> samples;
+  int channels = 1;
+  int block = 1;
+  int blocks = 0;  // whole blocks in it
 
-  // All compute the same function: check that on 4096 frames from zero state, before timing anything.
-  const int check_frames = std::min(4096, blocks_in_signal * block);
+  BenchSignal(int frames, int channels_, int block_) : channels(channels_), block(block_), blocks(frames / block_) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> noise(-0.5f, 0.5f);
+    samples.resize(static_cast<std::size_t>(frames) * channels);
+    for (float& value : samples) value = noise(rng);
+  }
+  const float* block_at(long index) const {
+    return samples.data() + static_cast<std::size_t>(index) * block * channels;
+  }
+};
+
+// Every configuration's output on the first `frames` frames from zero state, so that they can be compared
+// with libtorch's before anything is timed.
+void record_check_outputs(std::vector<Configuration>& configurations, const BenchSignal& signal, int out_channels,
+                          int frames) {
   for (Configuration& configuration : configurations) {
     configuration.reset();
-    configuration.check_output.resize(static_cast<std::size_t>(check_frames) * out_channels);
-    for (int start = 0; start < check_frames; start += block) {
-      configuration.process(
-          signal.data() + static_cast<std::size_t>(start) * in_channels,
-          configuration.check_output.data() + static_cast<std::size_t>(start) * out_channels,
-          std::min(block, check_frames - start));
+    configuration.check_output.resize(static_cast<std::size_t>(frames) * out_channels);
+    for (int start = 0; start < frames; start += signal.block) {
+      configuration.process(signal.samples.data() + static_cast<std::size_t>(start) * signal.channels,
+                            configuration.check_output.data() + static_cast<std::size_t>(start) * out_channels,
+                            std::min(signal.block, frames - start));
     }
   }
+}
 
-  // The host's floating-point mode for the whole measurement: flushing denormals, as DAWs run their audio
-  // threads (the contract in rtn/denormals.hpp), unless --host-no-flush.
-  std::optional<ScopedFlushDenormals> host_mode;
-  if (host_flushes) host_mode.emplace();
-
-  // Warm up and size the chunks: each round gives each configuration seconds / kRounds, half for throughput
-  // (one clock reading around many blocks) and half for latency (a clock reading around every block).
+// Times every configuration in turns (kRounds rounds, `seconds` each in all): per round, a chunk of blocks
+// under one clock reading (ns_per_sample) and a chunk with a clock reading around every block (block_ns).
+void measure(std::vector<Configuration>& configurations, const BenchSignal& signal, int out_channels,
+             double seconds) {
+  const int block = signal.block;
+  std::vector<float> output(static_cast<std::size_t>(block) * out_channels);
   long position = 0;
   const auto run_blocks = [&](Configuration& configuration, long count, bool time_each) {
     for (long b = 0; b < count; ++b) {
-      const float* in = signal.data() + static_cast<std::size_t>(position) * block * in_channels;
+      const float* in = signal.block_at(position);
       if (time_each) {
         const Clock::time_point start = Clock::now();
         configuration.process(in, output.data(), block);
@@ -253,9 +271,11 @@ int run_bench(const std::vector<std::string>& arguments) {
         configuration.process(in, output.data(), block);
       }
       tune::sink(output.data());
-      if (++position == blocks_in_signal) position = 0;  // (no division per call: it would show at block 1)
+      if (++position == signal.blocks) position = 0;  // (no division per call: it would show at block 1)
     }
   };
+  // Warm up and size the chunks: each round gives each configuration seconds / kRounds, half for throughput
+  // and half for latency.
   for (Configuration& configuration : configurations) {
     long count = 1;
     for (;;) {
@@ -280,31 +300,44 @@ int run_bench(const std::vector<std::string>& arguments) {
       run_blocks(configuration, configuration.blocks_per_chunk, true);
     }
   }
+}
 
-  // ---- report ----
-  const Configuration* libtorch = nullptr;
-  for (const Configuration& configuration : configurations) {
-    if (configuration.name == "libtorch") libtorch = &configuration;
-  }
-  double tuned_ns = 0;
-  for (const Configuration& configuration : configurations) {
-    if (configuration.name == "tuned") tuned_ns = tune::quantile(configuration.ns_per_sample, 0.5);
-  }
-  // The distance to the machine's limit: the model's floating-point work per sample against this core's
-  // FMA peak, measured now.
-  double flops_per_sample = 0;
-  for (const LayerDefinition& layer : definition.layers) flops_per_sample += layer.spec.flops_per_frame();
-  const std::vector<tune::FmaPeak> peaks = tune::measure_fma_peaks();
+// One configuration's statistics, as the table and the JSON give them.
+struct Summary {
+  double median = 0, spread = 0, best = 0, realtime = 0, gflops = 0;
+  double p50 = 0, p99 = 0, p999 = 0, worst = 0;  // per block, ns
+};
+
+Summary summarise(const Configuration& configuration, double sample_rate, double flops_per_sample) {
+  Summary summary;
+  const std::vector<double>& rounds = configuration.ns_per_sample;
+  summary.median = tune::quantile(rounds, 0.5);
+  summary.spread =
+      summary.median > 0 ? (tune::quantile(rounds, 0.75) - tune::quantile(rounds, 0.25)) / summary.median : 0;
+  summary.best = *std::min_element(rounds.begin(), rounds.end());
+  summary.realtime = summary.median > 0 ? 1e9 / (summary.median * sample_rate) : 0;
+  summary.gflops = summary.median > 0 ? flops_per_sample / summary.median : 0;
+  summary.p50 = tune::quantile(configuration.block_ns, 0.5);
+  summary.p99 = tune::quantile(configuration.block_ns, 0.99);
+  summary.p999 = tune::quantile(configuration.block_ns, 0.999);
+  summary.worst = tune::quantile(configuration.block_ns, 1.0);
+  return summary;
+}
+
+// Everything measured, for --json and --json-file.
+Json describe_run(const std::vector<Configuration>& configurations, const Configuration* libtorch,
+                  const ModelDefinition& definition, const BenchOptions& options, const LoadedProfile& profile,
+                  double flops_per_sample, const std::vector<tune::FmaPeak>& peaks,
+                  const std::vector<std::string>& skipped) {
   const double peak_gflops = tune::best_peak_gflops(peaks);
-
   Json root;
   root["model"] = definition.name;
-  root["file"] = model_path;
+  root["file"] = options.model_path;
   root["sample_rate"] = definition.sample_rate;
-  root["block"] = block;
-  root["seconds_per_configuration"] = seconds;
+  root["block"] = options.profile.block;
+  root["seconds_per_configuration"] = options.seconds;
   root["rounds"] = kRounds;
-  root["host_flushes_denormals"] = host_flushes;
+  root["host_flushes_denormals"] = options.host_flushes;
   root["machine"] = this_machine().describe();
   root["build"] = this_build().describe();
   root["flops_per_sample"] = flops_per_sample;
@@ -316,7 +349,40 @@ int run_bench(const std::vector<std::string>& arguments) {
   profile_json["ignored"] = profile.ignored;
   root["profile"] = profile_json;
   Json configurations_json = Json::object();
+  for (const Configuration& configuration : configurations) {
+    const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
+    Json entry;
+    entry["realtime_factor"] = summary.realtime;
+    entry["ns_per_sample"] = summary.median;
+    entry["ns_per_sample_min"] = summary.best;
+    entry["ns_per_sample_spread"] = summary.spread;
+    entry["ns_per_sample_rounds"] = configuration.ns_per_sample;
+    entry["latency_ns"] = {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
+    entry["blocks_timed"] = configuration.block_ns.size();
+    entry["gflops"] = summary.gflops;
+    if (peak_gflops > 0) entry["percent_of_peak"] = 100 * summary.gflops / peak_gflops;
+    if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
+    if (libtorch) {
+      entry["max_abs_error_vs_libtorch"] = max_abs_difference(configuration.check_output, libtorch->check_output);
+    }
+    configurations_json[configuration.name] = entry;
+  }
+  root["configurations"] = configurations_json;
+  if (!skipped.empty()) root["skipped"] = skipped;
+  return root;
+}
 
+// The human-readable report: context, one row per configuration, what the columns mean.
+void print_report(const std::vector<Configuration>& configurations, const Configuration* libtorch,
+                  const ModelDefinition& definition, const BenchOptions& options, const LoadedProfile& profile,
+                  double flops_per_sample, const std::vector<tune::FmaPeak>& peaks, int check_frames,
+                  const std::vector<std::string>& skipped) {
+  const int block = options.profile.block;
+  const double peak_gflops = tune::best_peak_gflops(peaks);
+  double tuned_ns = 0;
+  for (const Configuration& configuration : configurations) {
+    if (configuration.name == "tuned") tuned_ns = tune::quantile(configuration.ns_per_sample, 0.5);
+  }
   Table table({{"configuration", false},
                {"ns/sample", true},
                {"spread", true},
@@ -331,70 +397,32 @@ int run_bench(const std::vector<std::string>& arguments) {
                {"% peak", true},
                {"layers", false}});
   for (const Configuration& configuration : configurations) {
-    const double median = tune::quantile(configuration.ns_per_sample, 0.5);
-    const double spread = median > 0 ? (tune::quantile(configuration.ns_per_sample, 0.75) -
-                                        tune::quantile(configuration.ns_per_sample, 0.25)) /
-                                           median
-                                     : 0;
-    const double realtime = median > 0 ? 1e9 / (median * definition.sample_rate) : 0;
-    const double p50 = tune::quantile(configuration.block_ns, 0.5),
-                 p99 = tune::quantile(configuration.block_ns, 0.99);
-    const double p999 = tune::quantile(configuration.block_ns, 0.999),
-                 worst = tune::quantile(configuration.block_ns, 1.0);
-    Json entry;
-    entry["realtime_factor"] = realtime;
-    entry["ns_per_sample"] = median;
-    entry["ns_per_sample_min"] =
-        *std::min_element(configuration.ns_per_sample.begin(), configuration.ns_per_sample.end());
-    entry["ns_per_sample_spread"] = spread;
-    entry["ns_per_sample_rounds"] = configuration.ns_per_sample;
-    entry["latency_ns"] = {{"p50", p50}, {"p99", p99}, {"p99.9", p999}, {"max", worst}};
-    entry["blocks_timed"] = configuration.block_ns.size();
-    const double gflops = median > 0 ? flops_per_sample / median : 0;
-    entry["gflops"] = gflops;
-    if (peak_gflops > 0) entry["percent_of_peak"] = 100 * gflops / peak_gflops;
-    if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
-    if (libtorch)
-      entry["max_abs_error_vs_libtorch"] =
-          max_abs_difference(configuration.check_output, libtorch->check_output);
-    configurations_json[configuration.name] = entry;
-
+    const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
     std::string layers;
     for (const std::string& layer : configuration.layers) layers += (layers.empty() ? "" : " ") + layer;
     if (configuration.name == "libtorch") layers = "libtorch, 1 thread";
     std::string versus = "-";
-    if (tuned_ns > 0)
-      versus = configuration.name == "tuned" ? "=" : fixed((median / tuned_ns - 1) * 100, 1) + "%";
+    if (tuned_ns > 0) {
+      versus = configuration.name == "tuned" ? "=" : fixed((summary.median / tuned_ns - 1) * 100, 1) + "%";
+    }
     if (!versus.empty() && versus != "-" && versus != "=" && versus[0] != '-') versus = "+" + versus;
-    const double best =
-        *std::min_element(configuration.ns_per_sample.begin(), configuration.ns_per_sample.end());
-    table.add_row({configuration.name, significant(median), fixed(spread * 100, 1) + "%", significant(best),
-                   significant(realtime), fixed(p50 / 1000, 2), fixed(p99 / 1000, 2), fixed(p999 / 1000, 2),
-                   fixed(worst / 1000, 2), versus, significant(gflops),
-                   peak_gflops > 0 ? fixed(100 * gflops / peak_gflops, 1) : "-", layers});
+    table.add_row({configuration.name, significant(summary.median), fixed(summary.spread * 100, 1) + "%",
+                   significant(summary.best), significant(summary.realtime), fixed(summary.p50 / 1000, 2),
+                   fixed(summary.p99 / 1000, 2), fixed(summary.p999 / 1000, 2), fixed(summary.worst / 1000, 2),
+                   versus, significant(summary.gflops),
+                   peak_gflops > 0 ? fixed(100 * summary.gflops / peak_gflops, 1) : "-", layers});
   }
-  root["configurations"] = configurations_json;
-  if (!skipped.empty()) root["skipped"] = skipped;
-
-  print_warnings(warnings);
-  if (!json_file.empty()) {
-    std::ofstream file(json_file, std::ios::binary | std::ios::trunc);
-    file << root.dump(2) << '\n';
-    if (!file) throw Error("cannot write '" + json_file + "'");
-  }
-  if (json) {
-    std::cout << root.dump(2) << '\n';
-    return kExitSuccess;
-  }
-  std::cout << "model:    " << definition.name << " (" << model_path << "), "
+  std::cout << "model:    " << definition.name << " (" << options.model_path << "), "
             << format_number(definition.sample_rate) << " Hz\n"
             << "block:    " << block << (block == 1 ? " frame (per sample)" : " frames") << " per call; "
-            << format_number(seconds) << " s per configuration in " << kRounds << " rounds; host "
-            << (host_flushes ? "flushes denormals (as DAWs do)" : "does not flush denormals (--host-no-flush)") << "\n"
+            << format_number(options.seconds) << " s per configuration in " << kRounds << " rounds; host "
+            << (options.host_flushes ? "flushes denormals (as DAWs do)"
+                                     : "does not flush denormals (--host-no-flush)")
+            << "\n"
             << "machine:  " << this_machine().describe() << "; " << this_build().describe() << "\n"
             << "work:     " << significant(flops_per_sample) << " FLOPs per sample; this core's FMA peak: "
             << tune::describe_peaks(peaks) << "\n"
-            << "profile:  " << describe_profile(profile, profile_options) << "\n\n";
+            << "profile:  " << describe_profile(profile, options.profile) << "\n\n";
   table.print(std::cout);
   std::cout
       << "\nns/sample: median of the rounds; spread: (p75 - p25) / median of the rounds; best: the fastest\n"
@@ -404,8 +432,9 @@ int run_bench(const std::vector<std::string>& arguments) {
   if (libtorch) {
     double worst = 0;
     for (const Configuration& configuration : configurations) {
-      if (&configuration != libtorch)
+      if (&configuration != libtorch) {
         worst = std::max(worst, max_abs_difference(configuration.check_output, libtorch->check_output));
+      }
     }
     char text[32];
     std::snprintf(text, sizeof text, "%.1e", worst);
@@ -413,6 +442,55 @@ int run_bench(const std::vector<std::string>& arguments) {
               << check_frames << " frames).\n";
   }
   for (const std::string& reason : skipped) std::cout << "Not measured: " << reason << "\n";
+}
+
+int run_bench(const std::vector<std::string>& arguments) {
+  const BenchOptions options = parse_bench_options(arguments);
+  const int block = options.profile.block;
+  const ModelDefinition definition = load_model_file(options.model_path, options.load);
+  const LoadedProfile profile = load_profile_option(options.profile);
+  std::vector<std::string> skipped;
+  std::vector<Configuration> configurations = make_configurations(definition, profile, options, skipped);
+
+  // The same noise for every configuration; all must compute the same function, checked on 4096 frames.
+  const int signal_frames = std::max(block * 4, static_cast<int>(std::min(definition.sample_rate, 192000.0)));
+  const BenchSignal signal(signal_frames, definition.input_channels, block);
+  const int check_frames = std::min(4096, signal.blocks * block);
+  record_check_outputs(configurations, signal, definition.output_channels, check_frames);
+  {
+    // The host's floating-point mode for the whole measurement: flushing denormals, as DAWs run their audio
+    // threads (the contract in rtn/denormals.hpp), unless --host-no-flush.
+    std::optional<ScopedFlushDenormals> host_mode;
+    if (options.host_flushes) host_mode.emplace();
+    measure(configurations, signal, definition.output_channels, options.seconds);
+  }
+
+  // The distance to the machine's limit: the model's floating-point work per sample against this core's
+  // FMA peak, measured now.
+  double flops_per_sample = 0;
+  for (const LayerDefinition& layer : definition.layers) flops_per_sample += layer.spec.flops_per_frame();
+  const std::vector<tune::FmaPeak> peaks = tune::measure_fma_peaks();
+  const Configuration* libtorch = nullptr;
+  for (const Configuration& configuration : configurations) {
+    if (configuration.name == "libtorch") libtorch = &configuration;
+  }
+
+  print_warnings(profile.warnings);
+  if (!options.json_file.empty() || options.json) {
+    const Json root = describe_run(configurations, libtorch, definition, options, profile, flops_per_sample,
+                                   peaks, skipped);
+    if (!options.json_file.empty()) {
+      std::ofstream file(options.json_file, std::ios::binary | std::ios::trunc);
+      file << root.dump(2) << '\n';
+      if (!file) throw Error("cannot write '" + options.json_file + "'");
+    }
+    if (options.json) {
+      std::cout << root.dump(2) << '\n';
+      return kExitSuccess;
+    }
+  }
+  print_report(configurations, libtorch, definition, options, profile, flops_per_sample, peaks, check_frames,
+               skipped);
   return kExitSuccess;
 }
 
