@@ -32,6 +32,7 @@ KernelEntry dense_xsimd_fixed_kernels();
 KernelEntry conv1d_xsimd_fixed_kernels();
 KernelEntry gru_xsimd_fixed_kernels();
 KernelEntry lstm_xsimd_fixed_kernels();
+KernelEntry wavenet_xsimd_fixed_kernels();
 
 // The registry entry of a fixed-size variant of a layer: one entry for all its compiled sizes N, which
 // builds the kernel compiled for the layer's size. Fixed<N> provides

@@ -7,7 +7,8 @@ namespace rtn {
 std::vector<KernelEntry> variant_kernels() {
   std::vector<KernelEntry> entries;
 #ifdef RTN_HAVE_XSIMD
-  for (auto fixed : {&dense_xsimd_fixed_kernels, &conv1d_xsimd_fixed_kernels, &gru_xsimd_fixed_kernels, &lstm_xsimd_fixed_kernels}) {
+  for (auto fixed : {&dense_xsimd_fixed_kernels, &conv1d_xsimd_fixed_kernels, &gru_xsimd_fixed_kernels,
+                     &lstm_xsimd_fixed_kernels, &wavenet_xsimd_fixed_kernels}) {
     entries.push_back(fixed());
   }
 #endif

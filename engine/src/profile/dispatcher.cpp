@@ -111,10 +111,12 @@ Implementation default_implementation(const LayerSpec& spec, int block) noexcept
   }
   // Dense, Conv1D and LSTM layers of the sizes xsimd.fixed is compiled for: its kernels beat every other
   // backend we measured them against (Dense 8->8 per sample 2x xsimd and 4x stl, in blocks of 64 3-5x; Conv1D
-  // N->N k 3 per sample 1.2-1.8x xsimd at N 8-64, in blocks of 64 within noise to 1.4x; LSTM within noise to 8%;
-  // docs/backends.md).
+  // N->N k 3 per sample 1.2-1.8x xsimd at N 8-64, in blocks of 64 within noise to 1.4x; LSTM within noise to
+  // 8%; docs/backends.md). WaveNets of one width (A2, 8 channels): in blocks of 64, 8% faster than xsimd at
+  // the median block latency (interleaved, a loaded machine).
   static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-  if (fixed && (spec.kind == LayerKind::dense || spec.kind == LayerKind::conv1d || spec.kind == LayerKind::lstm)) {
+  if (fixed && (spec.kind == LayerKind::dense || spec.kind == LayerKind::conv1d ||
+                spec.kind == LayerKind::lstm || spec.kind == LayerKind::wavenet)) {
     if (find_kernel(spec, *fixed)) return *fixed;
   }
   return compiled_or_fallback(spec, backend);

@@ -169,6 +169,18 @@ WaveNetSpec conditioned() {
   return spec;
 }
 
+// Neural Amp Modeler's A2 shape, shortened: one array of 8 channels (the fixed-size kernels' width), kernels
+// of 6 and 15 taps, LeakyReLU, a head rechannel of 16 taps.
+WaveNetSpec a2_like() {
+  WaveNetLayerArray array = classic_array(1, 8, 1, 6, {1, 3, 7, 17}, Type::leaky_relu, false, true);
+  array.layers[2].kernel_size = 15;
+  for (WaveNetLayer& layer : array.layers) layer.activation = leaky_relu(0.01f);
+  array.head_kernel_size = 16;
+  WaveNetSpec spec;
+  spec.arrays.push_back(array);
+  return spec;
+}
+
 }  // namespace
 
 std::vector<LayerSpec> wavenet_conformance_shapes() {
@@ -177,7 +189,8 @@ std::vector<LayerSpec> wavenet_conformance_shapes() {
           make(gated_stereo()),
           make(newer_features(false)),
           make(newer_features(true)),
-          make(conditioned())};
+          make(conditioned()),
+          make(a2_like())};
 }
 
 LayerSpec wavenet_typical_shape() { return make(standard_like(4)); }

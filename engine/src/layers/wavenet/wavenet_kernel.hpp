@@ -21,7 +21,8 @@
 
 namespace rtn {
 
-template <typename Ops>
+// N: as for WaveNetResidualLayer (0, or the fixed size of every layer).
+template <typename Ops, int N = 0>
 class WaveNetLayerArrayKernel {
  public:
   // Allocates. `name`: the array's weight prefix ("layer_arrays.0.").
@@ -81,22 +82,23 @@ class WaveNetLayerArrayKernel {
   int channels_;
   int head_width_;
   Pointwise rechannel_;
-  std::vector<WaveNetResidualLayer<Ops>> layers_;
+  std::vector<WaveNetResidualLayer<Ops, N>> layers_;
   CausalConv<Ops> head_rechannel_;
   FrameBuffer x_;     // the signal through the layers (channels)
   FrameBuffer head_;  // the head accumulator (head width)
   float* head_output_ = nullptr;
 };
 
-// One WaveNet: its condition network (another WaveNet) if any, its arrays and its post-stack head.
-template <typename Ops>
+// One WaveNet: its condition network (another WaveNet, always the generic kernel) if any, its arrays and its
+// post-stack head. N: as for WaveNetResidualLayer.
+template <typename Ops, int N = 0>
 class WaveNetNetwork {
  public:
   // Allocates. `prefix`: "" for the model's network, "condition." for its condition network, and so on.
   WaveNetNetwork(const WaveNetSpec& spec, const Weights& weights, const std::string& prefix)
       : output_size_(spec.output_size()), head_scale_(weights.at(prefix + "head_scale").values.at(0)) {
     if (spec.condition)
-      condition_ = std::make_unique<WaveNetNetwork>(*spec.condition, weights, prefix + "condition.");
+      condition_ = std::make_unique<WaveNetNetwork<Ops>>(*spec.condition, weights, prefix + "condition.");
     for (std::size_t a = 0; a < spec.arrays.size(); ++a) {
       const WaveNetLayerArray& array = spec.arrays[a];
       arrays_.emplace_back(array, weights, prefix + "layer_arrays." + std::to_string(a) + ".");
@@ -180,8 +182,8 @@ class WaveNetNetwork {
  private:
   int output_size_;
   float head_scale_;
-  std::unique_ptr<WaveNetNetwork> condition_;
-  std::vector<WaveNetLayerArrayKernel<Ops>> arrays_;
+  std::unique_ptr<WaveNetNetwork<Ops>> condition_;
+  std::vector<WaveNetLayerArrayKernel<Ops, N>> arrays_;
   std::vector<CausalConv<Ops>> post_head_;
   std::vector<int> post_head_widths_;  // the input width of each post-head conv
   ActivationFunction post_activation_;
@@ -191,7 +193,20 @@ class WaveNetNetwork {
   int output_stride_ = 0;
 };
 
-template <typename Ops>
+// N > 0: the fixed-size kernel (xsimd.fixed) of a network for which supports_fixed_size(N) holds.
+// Whether every residual layer of the network (not its condition network's) has `channels` channels and z
+// rows, in one group: what a fixed-size kernel of that size computes.
+inline bool supports_fixed_size(const WaveNetSpec& spec, int channels) noexcept {
+  for (const WaveNetLayerArray& array : spec.arrays) {
+    if (array.channels != channels || array.groups_input != 1) return false;
+    for (const WaveNetLayer& layer : array.layers) {
+      if (array.z_rows(layer) != channels) return false;
+    }
+  }
+  return true;
+}
+
+template <typename Ops, int N = 0>
 class WaveNetKernel final : public Kernel {
  public:
   // Frames per pass: bounds the scratch and the convolutions' rings whatever the block size, while keeping
@@ -221,7 +236,7 @@ class WaveNetKernel final : public Kernel {
   }
 
  private:
-  WaveNetNetwork<Ops> network_;
+  WaveNetNetwork<Ops, N> network_;
   int chunk_ = 1;
 };
 

@@ -56,7 +56,9 @@ struct WaveNetScratchWidths {
   }
 };
 
-template <typename Ops>
+// N > 0: the layer of a fixed-size kernel (xsimd.fixed): channels and z rows N, one group, so that its
+// dilated convolution is the one compiled for N -> N (CausalConv<Ops, N, N>). 0: any shape.
+template <typename Ops, int N = 0>
 class WaveNetResidualLayer {
  public:
   // Allocates. `name`: the layer's weight prefix ("layer_arrays.0.layers.3.").
@@ -95,6 +97,12 @@ class WaveNetResidualLayer {
                    !films_[static_cast<int>(WaveNetFilmSite::conv_post)].active &&
                    !films_[static_cast<int>(WaveNetFilmSite::input_mixin_pre)].active &&
                    !films_[static_cast<int>(WaveNetFilmSite::input_mixin_post)].active;
+    if (mixin_first_) {
+      // The conv's bias joins the mixin's (zeros in NAM's files): z starts at one bias plus the mixin, the
+      // same sums as adding the two biases per frame, in one vector pass.
+      for (int r = 0; r < input_mixin_.matrix.stride; ++r) input_mixin_.bias[r] += conv_.bias()[r];
+      input_mixin_.has_bias = true;
+    }
   }
 
   // Allocates: the convolution's history for chunks of up to max_chunk frames.
@@ -116,10 +124,10 @@ class WaveNetResidualLayer {
     float* z = nullptr;
     const int z_stride = conv_.output_stride();
     if (mixin_first_) {
-      // Without those FiLMs: z starts at the bias plus the mixin, and the convolution adds onto it (one pass
-      // over the chunk fewer).
+      // Without those FiLMs: z starts at the biases plus the mixin, and the convolution adds onto it (one
+      // pass over the chunk fewer).
       z = conv_.sums();
-      pointwise_set<Ops>(input_mixin_, z, z_stride, condition, condition_stride, frames, conv_.bias());
+      pointwise_set<Ops>(input_mixin_, z, z_stride, condition, condition_stride, frames);
       conv_.accumulate(x, x_stride, frames);
     } else {
       const float* conv_in = x;
@@ -255,7 +263,7 @@ class WaveNetResidualLayer {
   int bottleneck_;
   int head_width_;
   WaveNetGating gating_;
-  CausalConv<Ops> conv_;
+  CausalConv<Ops, N, N> conv_;
   Pointwise input_mixin_;
   Pointwise layer1x1_;
   Pointwise head1x1_;

@@ -92,13 +92,12 @@ void pointwise_product(const Pointwise& conv, float* y, int y_stride, const floa
   }
 }
 
-// y = W x + b (+ extra, the matrix's padded rows of it, when given). y's stride must hold the matrix's
-// padded rows.
+// y = W x + b. y's stride must hold the matrix's padded rows.
 template <typename Ops>
-void pointwise_set(const Pointwise& conv, float* y, int y_stride, const float* x, int x_stride, int frames,
-                   const float* extra = nullptr) noexcept {
+void pointwise_set(const Pointwise& conv, float* y, int y_stride, const float* x, int x_stride,
+                   int frames) noexcept {
   const PaddedMatrix& m = conv.matrix;
-  const float* bias = conv.bias.data();
+  const float* __restrict bias = conv.bias.data();
   if (m.columns == 1) {
     // One input: bias plus a scaled column per frame, in one pass, a register's worth of floats at a time
     // (fixed trip counts, no aliasing checks: the compiler makes each a vector operation).
@@ -107,17 +106,12 @@ void pointwise_set(const Pointwise& conv, float* y, int y_stride, const float* x
       float* __restrict frame = y + static_cast<std::ptrdiff_t>(f) * y_stride;
       const float value = x[static_cast<std::ptrdiff_t>(f) * x_stride];
       for (int r0 = 0; r0 < m.stride; r0 += kPadFloats) {
-        if (extra) {
-          for (int r = r0; r < r0 + kPadFloats; ++r) frame[r] = extra[r] + bias[r] + column[r] * value;
-        } else {
-          for (int r = r0; r < r0 + kPadFloats; ++r) frame[r] = bias[r] + column[r] * value;
-        }
+        for (int r = r0; r < r0 + kPadFloats; ++r) frame[r] = bias[r] + column[r] * value;
       }
     }
     return;
   }
   set_frames(y, y_stride, bias, m.stride, frames);
-  if (extra) add_frames(y, y_stride, extra, 0, m.stride, frames);
   pointwise_product<Ops>(conv, y, y_stride, x, x_stride, frames);
 }
 
