@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: scripts/test.sh
 #
-# It tests up to three builds of rtn (RTN_TEST_CONFIGS chooses, default "native sanitize avx2"):
+# It tests up to three builds of rtn (RTN_TEST_CONFIGS chooses, default "native sanitize portable"):
 #   native    build/ as scripts/setup.sh makes it (-march=native): every test, C++ and Python
 #   sanitize  build-sanitize/ with AddressSanitizer + UndefinedBehaviorSanitizer: the unit and conformance tests
-#   avx2      build-avx2/ for x86-64-v3 (AVX2 + FMA), only on a CPU with AVX-512, so that the AVX2 code paths
-#             are tested there too: the unit and conformance tests
+#   portable  build-portable/ with RTN_PORTABLE (x86-64 only): the library for x86-64-v2, its xsimd kernels
+#             for the sse4, avx2 and avx512 levels, the best one the CPU runs chosen at run time
+#             (docs/isa-levels.md). The unit and conformance tests (which run every level this CPU has: the
+#             AVX2 and SSE4 code paths on an AVX-512 machine too) and the check that no instruction above a
+#             level is reachable from its kernels.
 # Exits non-zero if any test of any configuration failed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${RTN_BUILD_DIR:-$root/build}
-configs=${RTN_TEST_CONFIGS:-native sanitize avx2}
+configs=${RTN_TEST_CONFIGS:-native sanitize portable}
 status=0
 
 "$root/scripts/setup.sh"
@@ -26,14 +29,15 @@ if has_config native; then
   grep -hE '^=+ .* in [0-9.]+s.* =+$' "$build_dir/Testing/Temporary/LastTest.log" || true
 fi
 
-# A build of the library and the two C++ test programs only, in its own directory, then those tests.
+# A build of the library and the two C++ test programs only, in its own directory, then those tests (and the
+# others matching the optional regular expression $4).
 test_variant() {
-  local name=$1 dir=$2 flags=$3
-  echo "test: $name build ($dir): unit and conformance tests"
+  local name=$1 dir=$2 flags=$3 more=${4:-}
+  echo "test: $name build ($dir): unit and conformance tests${more:+, $more}"
   RTN_SKIP_INSTALL=1 RTN_BUILD_DIR=$dir RTN_BUILD_TARGETS="rtn_unit_tests rtn_conformance_tests" \
     RTN_CMAKE_ARGS="-DRTN_BUILD_TOOLS=OFF -DRTN_BUILD_BENCHMARKS=OFF $flags ${RTN_CMAKE_ARGS:-}" \
     "$root/scripts/setup.sh" || { status=1; return; }
-  (cd "$dir" && ctest --output-on-failure -R '^rtn_(unit|conformance)_tests$') || status=1
+  (cd "$dir" && ctest --output-on-failure -R "^(rtn_(unit|conformance)_tests${more:+|$more})\$") || status=1
 }
 
 if has_config sanitize; then
@@ -46,11 +50,11 @@ if has_config sanitize; then
     test_variant sanitize "$root/build-sanitize" "-DRTN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 fi
 
-if has_config avx2; then
-  if grep -qw avx512f /proc/cpuinfo; then
-    test_variant avx2 "$root/build-avx2" "-DRTN_NATIVE=OFF -DCMAKE_CXX_FLAGS=-march=x86-64-v3"
+if has_config portable; then
+  if [ "$(uname -m)" = x86_64 ]; then
+    test_variant portable "$root/build-portable" "-DRTN_PORTABLE=ON" rtn_isa_levels_check
   else
-    echo "test: avx2 build skipped: this CPU has no AVX-512, so the native build already runs the AVX2 code paths"
+    echo "test: portable build skipped: ISA levels exist on x86-64 only"
   fi
 fi
 

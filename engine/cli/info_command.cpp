@@ -7,8 +7,10 @@
 #include "command.hpp"
 #include "profile_option.hpp"
 #include "rtn/error.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "rtn/profile.hpp"
 #include "size_option.hpp"
 
 namespace rtn::cli {
@@ -25,6 +27,19 @@ std::string info_help() {
          "  --backend NAME   compute every layer with implementation NAME (compiled into this build: " +
          compiled_backend_names() + ")\n" + profile_options_help() + size_option_help() +
          "  -h, --help       show this help\n";
+}
+
+// Which ISA levels the SIMD kernels were compiled for and which of them this CPU runs (docs/isa-levels.md):
+// "sse4 avx2 avx512 compiled, this CPU runs sse4 avx2 avx512; xsimd is xsimd.avx512".
+std::string describe_isa_levels() {
+  if (compiled_isa_levels().empty()) return "none (the SIMD kernels are compiled for this build's target)";
+  std::string compiled, runs;
+  for (rtn::IsaLevel level : compiled_isa_levels()) {
+    compiled += std::string(compiled.empty() ? "" : " ") + std::string(isa_level_name(level));
+    if (machine_runs(this_machine(), level)) runs += std::string(runs.empty() ? "" : " ") + std::string(isa_level_name(level));
+  }
+  return compiled + " compiled, this CPU runs " + (runs.empty() ? "none of them" : runs) + "; xsimd is " +
+         std::string(rtn::Implementation(rtn::Backend::xsimd).name());
 }
 
 int run_info(const std::vector<std::string>& arguments) {
@@ -78,6 +93,7 @@ int run_info(const std::vector<std::string>& arguments) {
             << "\n"
             << "gains:        in x" << definition.input_gain << ", out x" << definition.output_gain << "\n"
             << "cpu:          " << this_machine().describe() << ", " << this_machine().isa_level() << "\n"
+            << "isa levels:   " << describe_isa_levels() << "\n"
             << "profile:      " << describe_profile(selection.profile, profile_options) << "\n"
             << "block:        " << profile_options.block
             << (profile_options.block == 1 ? " frame per call (per sample)" : " frames per call") << "\n\n";

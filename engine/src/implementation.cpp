@@ -2,24 +2,116 @@
 
 #include <algorithm>
 
+#include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
 
 namespace rtn {
 
+namespace {
+
+// The CPU features each level needs beyond the level below it (x86-64 psABI), as MachineIdentity::isa names
+// them.
+struct LevelFeatures {
+  IsaLevel level;
+  std::vector<const char*> features;
+};
+const std::vector<LevelFeatures>& level_features() {
+  static const std::vector<LevelFeatures> levels = {
+      {IsaLevel::sse4, {"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "cmpxchg16b", "lahf-sahf"}},
+      {IsaLevel::avx2, {"avx", "avx2", "fma3", "bmi", "bmi2", "lzcnt", "movbe", "f16c"}},
+      {IsaLevel::avx512, {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}},
+  };
+  return levels;
+}
+
+}  // namespace
+
+std::string_view isa_level_name(IsaLevel level) noexcept {
+  switch (level) {
+    case IsaLevel::sse4: return "sse4";
+    case IsaLevel::avx2: return "avx2";
+    case IsaLevel::avx512: return "avx512";
+    case IsaLevel::target: break;
+  }
+  return "";
+}
+
+std::string_view isa_level_architecture(IsaLevel level) noexcept {
+  switch (level) {
+    case IsaLevel::sse4: return "x86-64-v2";
+    case IsaLevel::avx2: return "x86-64-v3";
+    case IsaLevel::avx512: return "x86-64-v4";
+    case IsaLevel::target: break;
+  }
+  return "";
+}
+
+const std::vector<IsaLevel>& compiled_isa_levels() noexcept {
+  // RTN_HAVE_ISA_<LEVEL>: engine/CMakeLists.txt, one per level of RTN_ISA_LEVELS. A constant-initialised
+  // list would need C++20; a function-local static of a few enum values cannot fail to allocate in practice.
+  static const std::vector<IsaLevel> levels = {
+#ifdef RTN_HAVE_ISA_SSE4
+      IsaLevel::sse4,
+#endif
+#ifdef RTN_HAVE_ISA_AVX2
+      IsaLevel::avx2,
+#endif
+#ifdef RTN_HAVE_ISA_AVX512
+      IsaLevel::avx512,
+#endif
+  };
+  return levels;
+}
+
+bool machine_runs(const MachineIdentity& machine, IsaLevel level) {
+  const auto has = [&](const char* feature) {
+    return std::find(machine.isa.begin(), machine.isa.end(), feature) != machine.isa.end();
+  };
+  for (const LevelFeatures& each : level_features()) {  // each level includes the ones below it
+    if (each.level > level) break;
+    if (!std::all_of(each.features.begin(), each.features.end(), has)) return false;
+  }
+  return true;
+}
+
+IsaLevel best_isa_level() {
+  static const IsaLevel best = [] {
+    IsaLevel level = IsaLevel::target;
+    for (IsaLevel compiled : compiled_isa_levels()) {
+      if (machine_runs(this_machine(), compiled)) level = compiled;
+    }
+    return level;
+  }();
+  return best;
+}
+
 // The table of implementations. Adding one: a row here (a variant after the generic rows), its kernels in
-// the registry (registry.cpp), and nothing else: every tool and test enumerates this table.
+// the registry (registry.cpp, or layers/simd_kernels.cpp for the SIMD ones), and nothing else: every tool and
+// test enumerates this table.
 struct ImplementationTable {
   struct Row {
     std::string_view name;
     Backend backend;
+    IsaLevel level;
+    std::string_view variant;  // the name's last part for a variant ("fixed"), empty for the generic kernels
     std::string_view description;
   };
-  // The generic rows come first, at the index of their Backend value.
+  // The generic rows come first, at the index of their Backend value; then the build's own variants; then
+  // each level's rows, generic then variants.
   static constexpr Row kRows[] = {
-      {"stl", Backend::stl, ""},
-      {"eigen", Backend::eigen, ""},
-      {"xsimd", Backend::xsimd, ""},
-      {"xsimd.fixed", Backend::xsimd, "layer sizes known at compile time"},
+      {"stl", Backend::stl, IsaLevel::target, "", ""},
+      {"eigen", Backend::eigen, IsaLevel::target, "", ""},
+      {"xsimd", Backend::xsimd, IsaLevel::target, "", ""},
+      {"xsimd.fixed", Backend::xsimd, IsaLevel::target, "fixed", "layer sizes known at compile time"},
+      {"xsimd.sse4", Backend::xsimd, IsaLevel::sse4, "", "compiled for x86-64-v2 (SSE4.2)"},
+      {"xsimd.sse4.fixed", Backend::xsimd, IsaLevel::sse4, "fixed",
+       "layer sizes known at compile time, compiled for x86-64-v2 (SSE4.2)"},
+      {"xsimd.avx2", Backend::xsimd, IsaLevel::avx2, "", "compiled for x86-64-v3 (AVX2 + FMA)"},
+      {"xsimd.avx2.fixed", Backend::xsimd, IsaLevel::avx2, "fixed",
+       "layer sizes known at compile time, compiled for x86-64-v3 (AVX2 + FMA)"},
+      {"xsimd.avx512", Backend::xsimd, IsaLevel::avx512, "", "compiled for x86-64-v4 (AVX-512)"},
+      {"xsimd.avx512.fixed", Backend::xsimd, IsaLevel::avx512, "fixed",
+       "layer sizes known at compile time, compiled for x86-64-v4 (AVX-512)"},
   };
   static constexpr std::size_t kCount = sizeof(kRows) / sizeof(kRows[0]);
 
@@ -29,17 +121,38 @@ struct ImplementationTable {
     implementation.index_ = static_cast<std::uint8_t>(index);
     return implementation;
   }
+  // The row of `backend` and `variant` compiled for `level`; kCount when there is none.
+  static std::size_t find(Backend backend, std::string_view variant, IsaLevel level) noexcept {
+    for (std::size_t i = 0; i < kCount; ++i) {
+      if (kRows[i].backend == backend && kRows[i].variant == variant && kRows[i].level == level) return i;
+    }
+    return kCount;
+  }
+  // What a row of the build's own target stands for: in a build with levels, where the SIMD kernels exist
+  // only per level, the same kernels at the best level this CPU runs.
+  static std::size_t resolve(std::size_t index) noexcept {
+    const Row& plain = kRows[index];
+    if (plain.level != IsaLevel::target || plain.backend != Backend::xsimd) return index;
+    const IsaLevel best = best_isa_level();
+    if (best == IsaLevel::target) return index;
+    const std::size_t leveled = find(plain.backend, plain.variant, best);
+    return leveled < kCount ? leveled : index;
+  }
 };
+
+Implementation::Implementation(Backend backend) noexcept
+    : index_(static_cast<std::uint8_t>(ImplementationTable::resolve(static_cast<std::size_t>(backend)))) {}
 
 std::string_view Implementation::name() const noexcept { return ImplementationTable::row(*this).name; }
 Backend Implementation::backend() const noexcept { return ImplementationTable::row(*this).backend; }
+IsaLevel Implementation::isa_level() const noexcept { return ImplementationTable::row(*this).level; }
 std::string_view Implementation::description() const noexcept {
   return ImplementationTable::row(*this).description;
 }
 
 std::optional<Implementation> Implementation::parse(std::string_view name) noexcept {
   for (std::size_t i = 0; i < ImplementationTable::kCount; ++i) {
-    if (ImplementationTable::kRows[i].name == name) return ImplementationTable::at(i);
+    if (ImplementationTable::kRows[i].name == name) return ImplementationTable::at(ImplementationTable::resolve(i));
   }
   return std::nullopt;
 }

@@ -1,13 +1,61 @@
 #include "rtn/registry.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "layers/factories.hpp"
 #include "rtn/error.hpp"
+#include "rtn/profile.hpp"
 
 namespace rtn {
 
+// The xsimd kernels of each instruction-set level compiled in (layers/simd_kernels.cpp, once per level), or
+// of the build's own target (declared in factories.hpp).
+#define RTN_DECLARE_ISA_LEVEL(level) \
+  namespace isa_##level {           \
+  std::vector<KernelEntry> xsimd_kernels(Implementation generic, Implementation fixed); \
+  }
+RTN_DECLARE_ISA_LEVEL(sse4)
+RTN_DECLARE_ISA_LEVEL(avx2)
+RTN_DECLARE_ISA_LEVEL(avx512)
+
 namespace {
+
+using SimdKernels = std::vector<KernelEntry> (*)(Implementation generic, Implementation fixed);
+
+SimdKernels simd_kernels_of(IsaLevel level) noexcept {
+  switch (level) {
+#ifdef RTN_HAVE_ISA_SSE4
+    case IsaLevel::sse4: return &isa_sse4::xsimd_kernels;
+#endif
+#ifdef RTN_HAVE_ISA_AVX2
+    case IsaLevel::avx2: return &isa_avx2::xsimd_kernels;
+#endif
+#ifdef RTN_HAVE_ISA_AVX512
+    case IsaLevel::avx512: return &isa_avx512::xsimd_kernels;
+#endif
+#if defined(RTN_HAVE_XSIMD) && !defined(RTN_HAVE_ISA_LEVELS)
+    case IsaLevel::target: return &isa_target::xsimd_kernels;
+#endif
+    default: return nullptr;
+  }
+}
+
+// The xsimd kernels this CPU runs: of every compiled level it has the features for, each level's under its
+// own names ("xsimd.avx2", "xsimd.avx2.fixed"), or those compiled for the build's own target.
+void add_simd_kernels(std::vector<KernelEntry>& entries) {
+  std::vector<IsaLevel> levels = compiled_isa_levels();
+  if (levels.empty()) levels.push_back(IsaLevel::target);
+  for (IsaLevel level : levels) {
+    const SimdKernels kernels = simd_kernels_of(level);
+    if (!kernels || !machine_runs(this_machine(), level)) continue;
+    const std::string suffix = level == IsaLevel::target ? "" : "." + std::string(isa_level_name(level));
+    const std::optional<Implementation> generic = Implementation::parse("xsimd" + suffix);
+    const std::optional<Implementation> fixed = Implementation::parse("xsimd" + suffix + ".fixed");
+    for (const KernelEntry& entry : kernels(*generic, *fixed)) entries.push_back(entry);
+  }
+}
 
 // A backend's factory where that backend is compiled in, else nullptr (and no entry).
 #ifdef RTN_HAVE_EIGEN
@@ -15,21 +63,13 @@ namespace {
 #else
 #define RTN_EIGEN_FACTORY(layer) nullptr
 #endif
-#ifdef RTN_HAVE_XSIMD
-#define RTN_XSIMD_FACTORY(layer) &make_##layer##_xsimd
-#else
-#define RTN_XSIMD_FACTORY(layer) nullptr
-#endif
 
-void add(std::vector<KernelEntry>& entries, LayerKind kind, KernelFactory stl, KernelFactory eigen,
-         KernelFactory xsimd) {
+void add(std::vector<KernelEntry>& entries, LayerKind kind, KernelFactory stl, KernelFactory eigen) {
   entries.push_back({kind, Backend::stl, stl});
   if (eigen) entries.push_back({kind, Backend::eigen, eigen});
-  if (xsimd) entries.push_back({kind, Backend::xsimd, xsimd});
 }
 
-#define RTN_ADD_LAYER(entries, kind, layer) \
-  add(entries, kind, &make_##layer##_stl, RTN_EIGEN_FACTORY(layer), RTN_XSIMD_FACTORY(layer))
+#define RTN_ADD_LAYER(entries, kind, layer) add(entries, kind, &make_##layer##_stl, RTN_EIGEN_FACTORY(layer))
 
 std::vector<KernelEntry> build_registry() {
   std::vector<KernelEntry> entries;
@@ -42,8 +82,7 @@ std::vector<KernelEntry> build_registry() {
   for (LayerKind kind : all_layer_kinds()) {
     if (is_activation(kind)) RTN_ADD_LAYER(entries, kind, activation);
   }
-  // Variants: their kernels, each with the shapes it supports.
-  for (const KernelEntry& variant : variant_kernels()) entries.push_back(variant);
+  add_simd_kernels(entries);
   std::stable_sort(entries.begin(), entries.end(), [](const KernelEntry& a, const KernelEntry& b) {
     return a.kind != b.kind ? a.kind < b.kind : a.implementation < b.implementation;
   });

@@ -1,9 +1,10 @@
 #pragma once
 // An implementation: how a kernel computes. A backend (the library its arithmetic is written with: stl,
-// eigen, xsimd) plus a variant of the algorithm, named "backend" for the generic kernels and
-// "backend.variant" for the others ("xsimd.fixed": sizes known at compile time). The kernel registry lists
-// which (layer kind, implementation) pairs this build has; the tests, the tuner, the dispatcher and the
-// tools enumerate implementations from it, never by name.
+// eigen, xsimd) plus a variant of the algorithm and, for the SIMD kernels of an x86-64 build with run-time
+// ISA dispatch, the instruction-set level they were compiled for. Named "backend[.level][.variant]":
+// "xsimd", "xsimd.fixed" (sizes known at compile time), "xsimd.avx2", "xsimd.avx512.fixed" (docs/isa-levels.md).
+// The kernel registry lists which (layer kind, implementation) pairs this build has and this CPU runs; the
+// tests, the tuner, the dispatcher and the tools enumerate implementations from it, never by name.
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -13,33 +14,63 @@
 
 namespace rtn {
 
+struct MachineIdentity;
+
+// The x86-64 instruction-set levels the SIMD kernels can be compiled for, all into one library, beside the
+// build's own target (CMake's RTN_ISA_LEVELS). Ordered: a CPU that runs a level runs those below it.
+enum class IsaLevel : std::uint8_t {
+  target,  // the build's own target (-march=native, or what the compiler flags say): no level of its own
+  sse4,    // x86-64-v2: SSE4.2, POPCNT
+  avx2,    // x86-64-v3: AVX2, FMA, BMI1/2, LZCNT, MOVBE, F16C
+  avx512,  // x86-64-v4: AVX-512 F, BW, CD, DQ, VL
+};
+
+// "sse4", "avx2", "avx512": the level's part of an implementation's name; "" for IsaLevel::target.
+std::string_view isa_level_name(IsaLevel level) noexcept;
+// "x86-64-v2", "x86-64-v3", "x86-64-v4" (the psABI's names, as -march takes them); "" for IsaLevel::target.
+std::string_view isa_level_architecture(IsaLevel level) noexcept;
+// The levels this build compiled its SIMD kernels for, lowest first; empty when it compiled them once, for
+// its own target (RTN_ISA_LEVELS empty: the native builds, and every non-x86-64 one). Never allocates.
+const std::vector<IsaLevel>& compiled_isa_levels() noexcept;
+// Whether `machine` runs code compiled for `level`: cpuinfo (or Linux) reports every feature of the level,
+// which both check the operating system saves its registers. True for IsaLevel::target. Allocates.
+bool machine_runs(const MachineIdentity& machine, IsaLevel level);
+// The highest compiled level this CPU runs; IsaLevel::target when the build has no levels or the CPU runs
+// none of them. The plain names "xsimd" and "xsimd.fixed" stand for that level's kernels. Allocates on the
+// first call only.
+IsaLevel best_isa_level();
+
 class Implementation {
  public:
-  // The generic kernels of `backend` (implicit: a backend names its generic implementation).
-  constexpr Implementation(Backend backend = Backend::stl) noexcept : index_(static_cast<std::uint8_t>(backend)) {}
+  // The generic kernels of `backend` (implicit: a backend names its generic implementation). For xsimd in a
+  // build with ISA levels, those of the best level this CPU runs (best_isa_level()).
+  Implementation(Backend backend = Backend::stl) noexcept;
 
-  // "xsimd", "xsimd.fixed".
+  // "xsimd", "xsimd.fixed", "xsimd.avx2", "xsimd.avx512.fixed".
   std::string_view name() const noexcept;
   // The backend it is written with: the family it belongs to.
   Backend backend() const noexcept;
+  // The instruction-set level its code was compiled for; IsaLevel::target for the build's own.
+  IsaLevel isa_level() const noexcept;
   // What the variant does differently, for people ("sizes known at compile time"); empty for generic.
   std::string_view description() const noexcept;
-  // Parses a name; nullopt for one this build of rtn does not know.
+  // Parses a name; nullopt for one this build of rtn does not know. In a build with ISA levels, the plain
+  // names of a SIMD backend ("xsimd", "xsimd.fixed") give the best level's implementation.
   static std::optional<Implementation> parse(std::string_view name) noexcept;
   // Every implementation rtn knows (whether compiled in or not), generic ones first in backend order.
   static const std::vector<Implementation>& all();
 
-  friend constexpr bool operator==(Implementation a, Implementation b) noexcept { return a.index_ == b.index_; }
-  friend constexpr bool operator!=(Implementation a, Implementation b) noexcept { return a.index_ != b.index_; }
-  friend constexpr bool operator<(Implementation a, Implementation b) noexcept { return a.index_ < b.index_; }
+  friend bool operator==(Implementation a, Implementation b) noexcept { return a.index_ == b.index_; }
+  friend bool operator!=(Implementation a, Implementation b) noexcept { return a.index_ != b.index_; }
+  friend bool operator<(Implementation a, Implementation b) noexcept { return a.index_ < b.index_; }
 
  private:
   friend struct ImplementationTable;
-  std::uint8_t index_;  // into the table in implementation.cpp; the generic ones share the Backend's value
+  std::uint8_t index_;  // into the table in implementation.cpp
 };
 
-// The implementations with at least one kernel in this build's registry, in Implementation::all()'s order.
-// Allocates on the first call only.
+// The implementations with at least one kernel in this build's registry (so: that this CPU runs), in
+// Implementation::all()'s order. Allocates on the first call only.
 const std::vector<Implementation>& compiled_implementations();
 bool implementation_compiled(Implementation implementation) noexcept;
 

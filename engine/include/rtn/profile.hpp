@@ -35,7 +35,9 @@ struct MachineIdentity {
   // "AMD EPYC 9R45 (zen5)". Allocates.
   std::string describe() const;
   // The instruction-set level the SIMD kernels can use: "x86-64-v4" (AVX-512 F/BW/CD/DQ/VL),
-  // "x86-64-v3" (AVX2 + FMA), "x86-64-v2" (SSE4.2), "x86-64", or "neon" / "unknown" elsewhere. Allocates.
+  // "x86-64-v3" (AVX2 + FMA + BMI2 ...), "x86-64-v2" (SSE4.2 + POPCNT ...), "x86-64", or "neon" / "unknown"
+  // elsewhere: the highest level whose every feature the CPU has (machine_runs(), implementation.hpp).
+  // Allocates.
   std::string isa_level() const;
 };
 
@@ -51,6 +53,9 @@ struct BuildIdentity {
   // A hash of the kernels' source code: a library rebuilt with changed kernels ignores profiles that
   // measured the old ones, even with the same version, compiler and flags.
   std::string kernel_sources;
+  // The instruction-set levels its SIMD kernels were compiled for ("x86-64-v3", "x86-64-v4"), besides the
+  // build's own target (in `flags`); empty when they were compiled for that target only.
+  std::vector<std::string> isa_levels;
 
   // "rtn 0.1.0, GCC 12.2.0 -O3 -DNDEBUG -march=native, kernels 1a2b3c4d, implementations stl eigen xsimd".
   // Allocates.

@@ -5,9 +5,11 @@
 #include <algorithm>
 
 #include "aligned_buffer.hpp"
+#include "backends/isa_namespace.hpp"
 #include "rtn/backend.hpp"
 
 namespace rtn {
+inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_namespace.hpp
 
 struct EigenOps {
   static constexpr Backend backend = Backend::eigen;
@@ -155,4 +157,5 @@ struct EigenOps {
   }
 };
 
+}  // inline namespace RTN_ISA_NAMESPACE
 }  // namespace rtn

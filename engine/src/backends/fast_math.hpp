@@ -34,12 +34,16 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+
+#include "backends/isa_namespace.hpp"
 #if __has_include(<xsimd/xsimd.hpp>)
 #include <xsimd/xsimd.hpp>
 #define RTN_FAST_MATH_BATCHES 1
 #endif
 
-namespace rtn::fast_math {
+namespace rtn {
+inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_namespace.hpp
+namespace fast_math {
 
 namespace detail {
 
@@ -267,4 +271,6 @@ inline xsimd::batch<float, A> silu(xsimd::batch<float, A> x) noexcept {
 }
 #endif
 
-}  // namespace rtn::fast_math
+}  // namespace fast_math
+}  // inline namespace RTN_ISA_NAMESPACE
+}  // namespace rtn

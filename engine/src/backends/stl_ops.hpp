@@ -5,9 +5,11 @@
 #include <cmath>
 
 #include "aligned_buffer.hpp"
+#include "backends/isa_namespace.hpp"
 #include "rtn/backend.hpp"
 
 namespace rtn {
+inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_namespace.hpp
 
 struct StlOps {
   static constexpr Backend backend = Backend::stl;
@@ -136,4 +138,5 @@ struct StlOps {
   }
 };
 
+}  // inline namespace RTN_ISA_NAMESPACE
 }  // namespace rtn

@@ -1,18 +1,21 @@
 #pragma once
-// The xsimd backend: hand-vectorised with xsimd's batches for the widest instruction set the library is
-// compiled for (AVX-512 with -march=native on a recent x86; AVX2, SSE or NEON elsewhere).
+// The xsimd backend: hand-vectorised with xsimd's batches for the widest instruction set the translation unit
+// is compiled for: the build's own target (AVX-512 with -march=native on a recent x86; NEON on ARM64), or
+// each ISA level of RTN_ISA_LEVELS in turn (SSE4.2, AVX2 + FMA, AVX-512: docs/isa-levels.md).
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
 #include <type_traits>
 
 #include "aligned_buffer.hpp"
+#include "backends/isa_namespace.hpp"
 #include "backends/fast_math.hpp"
 #include "backends/stl_ops.hpp"
 #include "layers/sizes.hpp"
 #include "rtn/backend.hpp"
 
 namespace rtn {
+inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_namespace.hpp
 
 struct XsimdOps {
   static constexpr Backend backend = Backend::xsimd;
@@ -381,4 +384,5 @@ struct XsimdOps {
   }
 };
 
+}  // inline namespace RTN_ISA_NAMESPACE
 }  // namespace rtn

@@ -1,10 +1,12 @@
 #pragma once
-// The kernel factories of every layer on every backend; registry.cpp lists them.
+// The kernel factories of every layer on every backend; registry.cpp lists the stl and eigen ones,
+// layers/simd_kernels.cpp the xsimd ones (compiled once per instruction-set level, see there).
 // Adding a layer: a folder in layers/ with <layer>.cpp, stl.cpp, eigen.cpp, xsimd.cpp,
-// one RTN_DECLARE_FACTORIES line here and one line in registry.cpp.
+// one RTN_DECLARE_FACTORIES line here, one line in registry.cpp and one in simd_kernels.cpp.
 #include <memory>
 #include <vector>
 
+#include "backends/isa_namespace.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/registry.hpp"
 #include "rtn/weights.hpp"
@@ -24,15 +26,18 @@ RTN_DECLARE_FACTORIES(gru)
 RTN_DECLARE_FACTORIES(lstm)
 RTN_DECLARE_FACTORIES(wavenet)
 
-// The kernels of the variant implementations (xsimd.fixed, ...), each entry with the shapes it supports:
-// layers/variants.cpp.
-std::vector<KernelEntry> variant_kernels();
-// The fixed-size kernels of each layer (layers/<layer>/xsimd_fixed.cpp).
-KernelEntry dense_xsimd_fixed_kernels();
-KernelEntry conv1d_xsimd_fixed_kernels();
-KernelEntry gru_xsimd_fixed_kernels();
-KernelEntry lstm_xsimd_fixed_kernels();
-KernelEntry wavenet_xsimd_fixed_kernels();
+// The xsimd kernels of one instruction-set level (layers/simd_kernels.cpp), registered as `generic` and its
+// fixed-size variant `fixed`. Declared for the level this file is compiled for: registry.cpp declares each
+// level's own.
+inline namespace RTN_ISA_NAMESPACE {
+std::vector<KernelEntry> xsimd_kernels(Implementation generic, Implementation fixed);
+}
+// The fixed-size kernels of each layer (layers/<layer>/xsimd_fixed.cpp), registered as `fixed`.
+KernelEntry dense_xsimd_fixed_kernels(Implementation fixed);
+KernelEntry conv1d_xsimd_fixed_kernels(Implementation fixed);
+KernelEntry gru_xsimd_fixed_kernels(Implementation fixed);
+KernelEntry lstm_xsimd_fixed_kernels(Implementation fixed);
+KernelEntry wavenet_xsimd_fixed_kernels(Implementation fixed);
 
 // The registry entry of a fixed-size variant of a layer: one entry for all its compiled sizes N, which
 // builds the kernel compiled for the layer's size. Fixed<N> provides

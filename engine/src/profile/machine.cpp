@@ -244,10 +244,17 @@ bool from_cpuinfo(MachineIdentity& machine) {
   add_if(isa, cpuinfo_has_x86_ssse3(), "ssse3");
   add_if(isa, cpuinfo_has_x86_sse4_1(), "sse4.1");
   add_if(isa, cpuinfo_has_x86_sse4_2(), "sse4.2");
+  add_if(isa, cpuinfo_has_x86_popcnt(), "popcnt");
+  add_if(isa, cpuinfo_has_x86_cmpxchg16b(), "cmpxchg16b");
+  add_if(isa, cpuinfo_has_x86_lahf_sahf(), "lahf-sahf");
   add_if(isa, cpuinfo_has_x86_avx(), "avx");
   add_if(isa, cpuinfo_has_x86_fma3(), "fma3");
   add_if(isa, cpuinfo_has_x86_f16c(), "f16c");
   add_if(isa, cpuinfo_has_x86_avx2(), "avx2");
+  add_if(isa, cpuinfo_has_x86_bmi(), "bmi");
+  add_if(isa, cpuinfo_has_x86_bmi2(), "bmi2");
+  add_if(isa, cpuinfo_has_x86_lzcnt(), "lzcnt");
+  add_if(isa, cpuinfo_has_x86_movbe(), "movbe");
   add_if(isa, cpuinfo_has_x86_avx512f(), "avx512f");
   add_if(isa, cpuinfo_has_x86_avx512cd(), "avx512cd");
   add_if(isa, cpuinfo_has_x86_avx512dq(), "avx512dq");
@@ -322,10 +329,17 @@ bool from_proc_cpuinfo(MachineIdentity& machine) {
       {"ssse3", "ssse3"},
       {"sse4_1", "sse4.1"},
       {"sse4_2", "sse4.2"},
+      {"popcnt", "popcnt"},
+      {"cx16", "cmpxchg16b"},
+      {"lahf_lm", "lahf-sahf"},
       {"avx", "avx"},
       {"fma", "fma3"},
       {"f16c", "f16c"},
       {"avx2", "avx2"},
+      {"bmi1", "bmi"},
+      {"bmi2", "bmi2"},
+      {"abm", "lzcnt"},
+      {"movbe", "movbe"},
       {"avx512f", "avx512f"},
       {"avx512cd", "avx512cd"},
       {"avx512dq", "avx512dq"},
@@ -389,6 +403,7 @@ BuildIdentity detect_build() {
 #endif
   for (Implementation implementation : compiled_implementations()) build.backends.emplace_back(implementation.name());
   build.kernel_sources = RTN_KERNEL_SOURCES_HASH;
+  for (IsaLevel level : compiled_isa_levels()) build.isa_levels.emplace_back(isa_level_architecture(level));
   return build;
 }
 
@@ -400,12 +415,11 @@ std::string MachineIdentity::describe() const {
 }
 
 std::string MachineIdentity::isa_level() const {
-  const auto has = [this](const char* feature) { return std::find(isa.begin(), isa.end(), feature) != isa.end(); };
-  if (has("neon")) return "neon";
-  if (has("avx512f") && has("avx512bw") && has("avx512cd") && has("avx512dq") && has("avx512vl")) return "x86-64-v4";
-  if (has("avx2") && has("fma3")) return "x86-64-v3";
-  if (has("sse4.2")) return "x86-64-v2";
-  if (has("sse2")) return "x86-64";
+  if (std::find(isa.begin(), isa.end(), "neon") != isa.end()) return "neon";
+  for (IsaLevel level : {IsaLevel::avx512, IsaLevel::avx2, IsaLevel::sse4}) {
+    if (machine_runs(*this, level)) return std::string(isa_level_architecture(level));
+  }
+  if (std::find(isa.begin(), isa.end(), "sse2") != isa.end()) return "x86-64";
   return "unknown";
 }
 
@@ -413,6 +427,10 @@ std::string BuildIdentity::describe() const {
   std::string text = "rtn " + rtn_version + ", " + compiler;
   if (!flags.empty()) text += " " + flags;
   if (!kernel_sources.empty()) text += ", kernels " + kernel_sources;
+  if (!isa_levels.empty()) {
+    text += ", ISA levels";
+    for (const std::string& level : isa_levels) text += " " + level;
+  }
   text += ", implementations";
   for (const std::string& implementation : backends) text += " " + implementation;
   return text;

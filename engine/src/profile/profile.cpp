@@ -56,6 +56,7 @@ std::string build_mismatch(const BuildIdentity& made_by, const BuildIdentity& he
   compare("Eigen", made_by.eigen_version, here.eigen_version);
   compare("xsimd", made_by.xsimd_version, here.xsimd_version);
   compare("kernel sources", made_by.kernel_sources, here.kernel_sources);
+  compare("ISA levels", join(made_by.isa_levels, " "), join(here.isa_levels, " "));
   compare("implementations", join(made_by.backends, " "), join(here.backends, " "));
   if (differences.empty()) return "";
   return "made by another build of rtn: " + join(differences, "; ");

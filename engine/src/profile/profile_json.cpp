@@ -238,13 +238,14 @@ class ProfileReader {
   static MachineIdentity read_machine(const Json& json, const std::string& path) {
     expect_object(json, path);
     only_keys(json, path,
-              {"vendor", "model_name", "microarchitecture", "isa", "l1d_cache_bytes", "l2_cache_bytes",
-               "l3_cache_bytes", "logical_processors", "source"});
+              {"vendor", "model_name", "microarchitecture", "isa", "isa_level", "l1d_cache_bytes",
+               "l2_cache_bytes", "l3_cache_bytes", "logical_processors", "source"});
     MachineIdentity machine;
     machine.vendor = string_at(json, path, "vendor");
     machine.model_name = string_at(json, path, "model_name");
     machine.microarchitecture = string_at(json, path, "microarchitecture");
     machine.isa = strings_at(json, path, "isa");
+    if (json.contains("isa_level")) string_at(json, path, "isa_level");  // for people: it follows from "isa"
     constexpr long long kHuge = 1LL << 50;
     machine.l1d_cache_bytes = static_cast<std::uint64_t>(integer_at(json, path, "l1d_cache_bytes", 0, kHuge));
     machine.l2_cache_bytes = static_cast<std::uint64_t>(integer_at(json, path, "l2_cache_bytes", 0, kHuge));
@@ -257,7 +258,8 @@ class ProfileReader {
   static BuildIdentity read_build(const Json& json, const std::string& path) {
     expect_object(json, path);
     only_keys(json, path,
-              {"rtn_version", "compiler", "flags", "eigen_version", "xsimd_version", "kernel_sources", "backends"});
+              {"rtn_version", "compiler", "flags", "eigen_version", "xsimd_version", "kernel_sources", "isa_levels",
+               "backends"});
     BuildIdentity build;
     build.rtn_version = string_at(json, path, "rtn_version");
     build.compiler = string_at(json, path, "compiler");
@@ -266,6 +268,7 @@ class ProfileReader {
     build.xsimd_version = string_at(json, path, "xsimd_version");
     build.backends = strings_at(json, path, "backends");
     if (json.contains("kernel_sources")) build.kernel_sources = string_at(json, path, "kernel_sources");
+    if (json.contains("isa_levels")) build.isa_levels = strings_at(json, path, "isa_levels");
     return build;
   }
 
@@ -377,6 +380,7 @@ std::string profile_to_json(const Profile& profile) {
   machine["model_name"] = profile.machine.model_name;
   machine["microarchitecture"] = profile.machine.microarchitecture;
   machine["isa"] = profile.machine.isa;
+  machine["isa_level"] = profile.machine.isa_level();
   machine["l1d_cache_bytes"] = profile.machine.l1d_cache_bytes;
   machine["l2_cache_bytes"] = profile.machine.l2_cache_bytes;
   machine["l3_cache_bytes"] = profile.machine.l3_cache_bytes;
@@ -389,6 +393,7 @@ std::string profile_to_json(const Profile& profile) {
   build["eigen_version"] = profile.build.eigen_version;
   build["xsimd_version"] = profile.build.xsimd_version;
   build["kernel_sources"] = profile.build.kernel_sources;
+  build["isa_levels"] = profile.build.isa_levels;
   build["backends"] = profile.build.backends;
   OrderedJson tuner = OrderedJson::object();
   for (const auto& [key, value] : profile.tuner) tuner[key] = value;
@@ -405,9 +410,11 @@ std::string profile_to_json(const Profile& profile) {
                       "\n  \"isa\": " + machine["isa"].dump() + ",");
   text += "  \"machine\": " + indent_lines(machine_text, "  ").substr(2) + ",\n";
   OrderedJson build_head = build;
+  build_head.erase("isa_levels");
   build_head.erase("backends");
   std::string build_text = build_head.dump(2);
-  build_text.insert(build_text.rfind("\n}"), ",\n  \"backends\": " + build["backends"].dump());
+  build_text.insert(build_text.rfind("\n}"), ",\n  \"isa_levels\": " + build["isa_levels"].dump() +
+                                                ",\n  \"backends\": " + build["backends"].dump());
   text += "  \"build\": " + indent_lines(build_text, "  ").substr(2) + ",\n";
   text += "  \"tuner\": " + indent_lines(tuner.dump(2), "  ").substr(2) + ",\n";
   text += "  \"entries\": [";

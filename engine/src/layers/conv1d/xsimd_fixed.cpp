@@ -17,9 +17,8 @@ struct Conv1dXsimdFixed {
   }
 };
 
-KernelEntry conv1d_xsimd_fixed_kernels() {
-  return FixedSizeKernels<Conv1dXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::conv1d,
-                                                                     *Implementation::parse("xsimd.fixed"));
+KernelEntry conv1d_xsimd_fixed_kernels(Implementation fixed) {
+  return FixedSizeKernels<Conv1dXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::conv1d, fixed);
 }
 
 }  // namespace rtn

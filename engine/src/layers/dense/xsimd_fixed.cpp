@@ -18,8 +18,8 @@ struct DenseXsimdFixed {
   }
 };
 
-KernelEntry dense_xsimd_fixed_kernels() {
-  return FixedSizeKernels<DenseXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::dense, *Implementation::parse("xsimd.fixed"));
+KernelEntry dense_xsimd_fixed_kernels(Implementation fixed) {
+  return FixedSizeKernels<DenseXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::dense, fixed);
 }
 
 }  // namespace rtn

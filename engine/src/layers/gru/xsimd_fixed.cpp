@@ -15,8 +15,8 @@ struct GruXsimdFixed {
   }
 };
 
-KernelEntry gru_xsimd_fixed_kernels() {
-  return FixedSizeKernels<GruXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::gru, *Implementation::parse("xsimd.fixed"));
+KernelEntry gru_xsimd_fixed_kernels(Implementation fixed) {
+  return FixedSizeKernels<GruXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::gru, fixed);
 }
 
 }  // namespace rtn

@@ -15,8 +15,8 @@ struct LstmXsimdFixed {
   }
 };
 
-KernelEntry lstm_xsimd_fixed_kernels() {
-  return FixedSizeKernels<LstmXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::lstm, *Implementation::parse("xsimd.fixed"));
+KernelEntry lstm_xsimd_fixed_kernels(Implementation fixed) {
+  return FixedSizeKernels<LstmXsimdFixed, RTN_FIXED_SIZES>::entry(LayerKind::lstm, fixed);
 }
 
 }  // namespace rtn

@@ -18,9 +18,8 @@ struct WaveNetXsimdFixed {
   }
 };
 
-KernelEntry wavenet_xsimd_fixed_kernels() {
-  return FixedSizeKernels<WaveNetXsimdFixed, 8, 16>::entry(LayerKind::wavenet,
-                                                           *Implementation::parse("xsimd.fixed"));
+KernelEntry wavenet_xsimd_fixed_kernels(Implementation fixed) {
+  return FixedSizeKernels<WaveNetXsimdFixed, 8, 16>::entry(LayerKind::wavenet, fixed);
 }
 
 }  // namespace rtn

@@ -1,0 +1,121 @@
+// Run-time ISA levels (docs/isa-levels.md): which levels a CPU runs, which this build compiled, and that the
+// registry offers and the defaults choose the best of them. That each level's kernels compute the right
+// function is the conformance tests' part (they run every registered kernel); that no instruction above a
+// level is reachable from its kernels is scripts/check_isa_levels.py's (the rtn_isa_levels_check test).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "rtn/implementation.hpp"
+#include "rtn/model.hpp"
+#include "rtn/profile.hpp"
+#include "rtn/registry.hpp"
+
+#ifndef RTN_TEST_ISA_LEVELS
+#define RTN_TEST_ISA_LEVELS ""
+#endif
+
+namespace rtn {
+namespace {
+
+MachineIdentity machine_with(std::vector<std::string> isa) {
+  MachineIdentity machine;
+  machine.isa = std::move(isa);
+  return machine;
+}
+
+const std::vector<std::string> kV2 = {"sse2",   "sse3",       "ssse3",    "sse4.1",
+                                      "sse4.2", "popcnt",     "cmpxchg16b", "lahf-sahf"};
+const std::vector<std::string> kV3Extra = {"avx", "avx2", "fma3", "bmi", "bmi2", "lzcnt", "movbe", "f16c"};
+const std::vector<std::string> kV4Extra = {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"};
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<std::string> without(std::vector<std::string> isa, const std::string& feature) {
+  isa.erase(std::remove(isa.begin(), isa.end(), feature), isa.end());
+  return isa;
+}
+
+TEST(IsaLevels, AMachineRunsALevelWhenItHasEveryFeatureOfItAndOfTheLevelsBelow) {
+  const std::vector<std::string> v3 = joined(kV2, kV3Extra);
+  const std::vector<std::string> v4 = joined(v3, kV4Extra);
+  // A Zen 3 (AVX2, no AVX-512) and an AVX-512 server.
+  EXPECT_TRUE(machine_runs(machine_with(v3), IsaLevel::avx2));
+  EXPECT_FALSE(machine_runs(machine_with(v3), IsaLevel::avx512));
+  EXPECT_EQ(machine_with(v3).isa_level(), "x86-64-v3");
+  EXPECT_TRUE(machine_runs(machine_with(v4), IsaLevel::avx512));
+  EXPECT_EQ(machine_with(v4).isa_level(), "x86-64-v4");
+  // One feature missing is enough: -march=x86-64-v3 may emit BMI2 or MOVBE anywhere.
+  EXPECT_FALSE(machine_runs(machine_with(without(v3, "bmi2")), IsaLevel::avx2));
+  EXPECT_FALSE(machine_runs(machine_with(without(v4, "avx512vl")), IsaLevel::avx512));
+  EXPECT_EQ(machine_with(without(v4, "avx512vl")).isa_level(), "x86-64-v3");
+  // AVX-512 without the level below (never sold, but possible in a virtual machine's CPUID): not v4.
+  EXPECT_FALSE(machine_runs(machine_with(joined(kV2, kV4Extra)), IsaLevel::avx512));
+  EXPECT_FALSE(machine_runs(machine_with({"sse2"}), IsaLevel::sse4));
+  EXPECT_EQ(machine_with({"sse2"}).isa_level(), "x86-64");
+  EXPECT_TRUE(machine_runs(machine_with({}), IsaLevel::target));
+}
+
+TEST(IsaLevels, LevelNamesParseAndSayTheirLevel) {
+  for (IsaLevel level : {IsaLevel::sse4, IsaLevel::avx2, IsaLevel::avx512}) {
+    const std::string name = "xsimd." + std::string(isa_level_name(level));
+    for (const std::string& each : {name, name + ".fixed"}) {
+      const std::optional<Implementation> implementation = Implementation::parse(each);
+      ASSERT_TRUE(implementation) << each;
+      EXPECT_EQ(implementation->name(), each);
+      EXPECT_EQ(implementation->isa_level(), level);
+      EXPECT_EQ(implementation->backend(), Backend::xsimd);
+      EXPECT_NE(implementation->description().find(isa_level_architecture(level)), std::string_view::npos);
+    }
+  }
+  EXPECT_FALSE(Implementation::parse("xsimd.avx1024"));
+}
+
+TEST(IsaLevels, TheBuildHasTheLevelsItWasConfiguredWith) {
+  std::string compiled;
+  for (IsaLevel level : compiled_isa_levels()) compiled += (compiled.empty() ? "" : " ") + std::string(isa_level_name(level));
+  EXPECT_EQ(compiled, RTN_TEST_ISA_LEVELS);
+  std::vector<std::string> architectures;
+  for (IsaLevel level : compiled_isa_levels()) architectures.emplace_back(isa_level_architecture(level));
+  EXPECT_EQ(this_build().isa_levels, architectures);  // what a profile records
+}
+
+// The registry offers exactly the compiled levels this CPU runs, and the plain names stand for the best.
+TEST(IsaLevels, TheRegistryOffersTheLevelsThisCpuRunsAndTheDefaultsTakeTheBest) {
+  IsaLevel best = IsaLevel::target;
+  for (IsaLevel level : compiled_isa_levels()) {
+    const Implementation generic = *Implementation::parse("xsimd." + std::string(isa_level_name(level)));
+    const bool runs = machine_runs(this_machine(), level);
+    EXPECT_EQ(implementation_compiled(generic), runs) << generic.name();
+    if (runs) best = level;
+  }
+  EXPECT_EQ(best_isa_level(), best);
+  const Implementation xsimd = Backend::xsimd;
+  EXPECT_EQ(xsimd.isa_level(), best);
+  EXPECT_EQ(Implementation::parse("xsimd"), xsimd);
+  EXPECT_EQ(Implementation::parse("xsimd.fixed")->isa_level(), best);
+  if (compiled_isa_levels().empty() || !backend_compiled(Backend::xsimd)) return;
+
+  // On this machine: when its level, as MachineIdentity::isa_level() names it, is at least the highest
+  // compiled, that highest level is what the defaults use (on an AVX-512 CPU, the avx512 kernels).
+  IsaLevel machine = IsaLevel::target;
+  for (IsaLevel level : {IsaLevel::sse4, IsaLevel::avx2, IsaLevel::avx512}) {
+    if (this_machine().isa_level() == isa_level_architecture(level)) machine = level;
+  }
+  const IsaLevel highest = compiled_isa_levels().back();
+  if (machine >= highest) {
+    EXPECT_EQ(best, highest) << "this CPU is " << this_machine().isa_level();
+  }
+  // An LSTM of a fixed size and a convolution of another size take the best level's kernels by default.
+  EXPECT_EQ(default_implementation(LayerSpec::lstm(1, 40), 1).name(),
+            "xsimd." + std::string(isa_level_name(best)) + ".fixed");
+  EXPECT_EQ(default_implementation(LayerSpec::conv1d(36, 36, 3, 8), 64).name(),
+            "xsimd." + std::string(isa_level_name(best)));
+}
+
+}  // namespace
+}  // namespace rtn
