@@ -46,9 +46,8 @@ std::string_view isa_level_architecture(IsaLevel level) noexcept {
   return "";
 }
 
-const std::vector<IsaLevel>& compiled_isa_levels() noexcept {
-  // RTN_HAVE_ISA_<LEVEL>: engine/CMakeLists.txt, one per level of RTN_ISA_LEVELS. A constant-initialised
-  // list would need C++20; a function-local static of a few enum values cannot fail to allocate in practice.
+const std::vector<IsaLevel>& compiled_isa_levels() {
+  // RTN_HAVE_ISA_<LEVEL>: one per level built (cmake/isa_levels.cmake).
   static const std::vector<IsaLevel> levels = {
 #ifdef RTN_HAVE_ISA_SSE4
       IsaLevel::sse4,

@@ -30,8 +30,9 @@ std::string_view isa_level_name(IsaLevel level) noexcept;
 // "x86-64-v2", "x86-64-v3", "x86-64-v4" (the psABI's names, as -march takes them); "" for IsaLevel::target.
 std::string_view isa_level_architecture(IsaLevel level) noexcept;
 // The levels this build compiled its SIMD kernels for, lowest first; empty when it compiled them once, for
-// its own target (RTN_ISA_LEVELS empty: the native builds, and every non-x86-64 one). Never allocates.
-const std::vector<IsaLevel>& compiled_isa_levels() noexcept;
+// its own target (RTN_ISA_LEVELS empty: the native builds, and every non-x86-64 one). Allocates on the first
+// call only.
+const std::vector<IsaLevel>& compiled_isa_levels();
 // Whether `machine` runs code compiled for `level`: cpuinfo (or Linux) reports every feature of the level,
 // which both check the operating system saves its registers. True for IsaLevel::target. Allocates.
 bool machine_runs(const MachineIdentity& machine, IsaLevel level);
