@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Cross-compiles rtn and its unit tests for 64-bit ARM (aarch64, NEON) and runs them under qemu-user:
+#   scripts/cross_aarch64.sh
+# Two builds, each of the library and rtn_unit_tests (the conformance tests need libtorch, the oracle, which
+# is x86-only here; the unit tests check against stored reference outputs: NAM's renders, TensorFlow's):
+#   xsimd  build-aarch64/      every backend: STL, Eigen, xsimd (NEON), with cpuinfo
+#   stl    build-aarch64-stl/  the STL backend alone (no Eigen, no xsimd): what an embedded target builds
+# Idempotent: installs what is missing with apt-get (Debian multiarch: the arm64 builds of GoogleTest, xsimd
+# and cpuinfo beside the host's), then builds only what changed. Exits non-zero if a build or a test failed.
+#   RTN_SKIP_INSTALL=1   build and test only
+#   RTN_JOBS             parallel build jobs (default: nproc)
+#   RTN_CROSS_CONFIGS    which builds (default "xsimd stl")
+#   GTEST_FILTER         as for any gtest program
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+configs=${RTN_CROSS_CONFIGS:-xsimd stl}
+jobs=${RTN_JOBS:-$(nproc)}
+triple=aarch64-linux-gnu
+
+host_packages=(cmake g++-aarch64-linux-gnu qemu-user libeigen3-dev nlohmann-json3-dev libcpuinfo-dev)
+# libcpuinfo-dev:arm64 cannot be installed beside the host's (both ship the same /usr/lib/cmake/cpuinfo file
+# with different contents), so the build links the arm64 runtime library, libcpuinfo0, with the host's header.
+target_packages=(libgtest-dev:arm64 libgmock-dev:arm64 libxsimd-dev:arm64 libcpuinfo0:arm64)
+
+install_packages() {
+  local sudo="" missing=()
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "cross_aarch64: adding the arm64 architecture to dpkg"
+    $sudo dpkg --add-architecture arm64
+    $sudo apt-get update -qq
+  fi
+  for package in "${host_packages[@]}" "${target_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && { echo "cross_aarch64: all Debian packages present"; return; }
+  echo "cross_aarch64: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+[ "${RTN_SKIP_INSTALL:-0}" = 1 ] || install_packages
+
+cpuinfo_args=(-DRTN_WITH_CPUINFO=OFF)
+cpuinfo_library=/usr/lib/$triple/libcpuinfo.so.0
+if [ -f /usr/include/cpuinfo.h ] && [ -f "$cpuinfo_library" ]; then
+  cpuinfo_args=(-DRTN_WITH_CPUINFO=ON -DRTN_CPUINFO_LIBRARY="$cpuinfo_library")
+fi
+
+status=0
+summary=()
+# Configures and builds one configuration into its directory, then runs the unit tests under qemu
+# (CMAKE_CROSSCOMPILING_EMULATOR, set by the toolchain file).
+cross_build_and_test() {
+  local name=$1 dir=$2
+  shift 2
+  local start=$SECONDS
+  echo "cross_aarch64: $name build ($dir)"
+  mkdir -p "$dir"
+  if ! cmake -S "$root" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64.cmake" \
+      -DCMAKE_BUILD_TYPE=Release -DRTN_NATIVE=OFF -DRTN_BUILD_TOOLS=OFF -DRTN_BUILD_BENCHMARKS=OFF \
+      -DRTN_BUILD_CONFORMANCE_TESTS=OFF -DRTN_INSTALL=OFF "$@" > "$dir/configure.log" 2>&1; then
+    cat "$dir/configure.log"
+    summary+=("$name: configure FAILED")
+    status=1
+    return
+  fi
+  if ! cmake --build "$dir" -j "$jobs" --target rtn_unit_tests; then
+    summary+=("$name: build FAILED")
+    status=1
+    return
+  fi
+  local built=$SECONDS
+  local result=passed
+  (cd "$dir" && ctest --output-on-failure -R '^rtn_unit_tests$') || { result=FAILED; status=1; }
+  # gtest's own count, from the CTest log (ctest shows a passing program's output only there).
+  local count
+  count=$(grep -hE '^\[  (PASSED|FAILED) +\]' "$dir/Testing/Temporary/LastTest.log" | head -2 | tr '\n' ' ')
+  summary+=("$name: unit tests $result under qemu ($count) build $((built - start)) s, tests $((SECONDS - built)) s")
+}
+
+for config in $configs; do
+  case $config in
+    xsimd) cross_build_and_test xsimd "$root/build-aarch64" "${cpuinfo_args[@]}" ;;
+    stl) cross_build_and_test stl "$root/build-aarch64-stl" -DRTN_WITH_EIGEN=OFF -DRTN_WITH_XSIMD=OFF \
+           "${cpuinfo_args[@]}" ;;
+    *) echo "cross_aarch64: unknown configuration '$config' (known: xsimd stl)"; status=1 ;;
+  esac
+done
+
+echo "cross_aarch64 summary (aarch64, $(qemu-aarch64 --version | head -1)):"
+for line in "${summary[@]}"; do echo "  $line"; done
+[ $status -eq 0 ] && echo "cross_aarch64: every configuration passed ($configs)" || echo "cross_aarch64: FAILED"
+exit $status
