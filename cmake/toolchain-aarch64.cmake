@@ -27,3 +27,6 @@ find_program(RTN_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
 if(RTN_QEMU_AARCH64)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${RTN_QEMU_AARCH64} -L /usr/${RTN_CROSS_TRIPLE})
 endif()
+
+# pkg-config (libsndfile for `rtn process`) must read the target's .pc files, not the host's.
+set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${RTN_CROSS_TRIPLE}/pkgconfig:/usr/share/pkgconfig)

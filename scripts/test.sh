@@ -9,6 +9,8 @@
 #             (docs/isa-levels.md). The unit and conformance tests (which run every level this CPU has: the
 #             AVX2 and SSE4 code paths on an AVX-512 machine too) and the check that no instruction above a
 #             level is reachable from its kernels.
+#   aarch64   optional, not in the default list (about 45 minutes on 2 shared cores): scripts/cross_aarch64.sh,
+#             the library and unit tests cross-compiled for ARM64 (xsimd/NEON and STL-only), run under qemu-user
 # Exits non-zero if any test of any configuration failed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +58,11 @@ if has_config portable; then
   else
     echo "test: portable build skipped: ISA levels exist on x86-64 only"
   fi
+fi
+
+if has_config aarch64; then
+  echo "test: aarch64 cross builds (build-aarch64/, build-aarch64-stl/): unit tests under qemu-user"
+  "$root/scripts/cross_aarch64.sh" || status=1
 fi
 
 [ $status -eq 0 ] && echo "test: every configuration passed ($configs)" || echo "test: FAILED (see above)"
