@@ -3,10 +3,10 @@
 #   scripts/cross_aarch64.sh
 # Two builds, each of the library and rtn_unit_tests (the conformance tests need libtorch, the oracle, which
 # is x86-only here; the unit tests check against stored reference outputs: NAM's renders, TensorFlow's):
-#   xsimd  build-aarch64/      every backend: STL, Eigen, xsimd (NEON), with cpuinfo
+#   xsimd  build-aarch64/      every backend: STL, Eigen, xsimd (NEON)
 #   stl    build-aarch64-stl/  the STL backend alone (no Eigen, no xsimd): what an embedded target builds
-# Idempotent: installs what is missing with apt-get (Debian multiarch: the arm64 builds of GoogleTest, xsimd
-# and cpuinfo beside the host's), then builds only what changed. Exits non-zero if a build or a test failed.
+# Idempotent: installs what is missing with apt-get (Debian multiarch: the arm64 builds of GoogleTest and
+# xsimd beside the host's), then builds only what changed. Exits non-zero if a build or a test failed.
 #   RTN_SKIP_INSTALL=1   build and test only
 #   RTN_JOBS             parallel build jobs (default: nproc)
 #   RTN_CROSS_CONFIGS    which builds (default "xsimd stl")
@@ -17,10 +17,8 @@ configs=${RTN_CROSS_CONFIGS:-xsimd stl}
 jobs=${RTN_JOBS:-$(nproc)}
 triple=aarch64-linux-gnu
 
-host_packages=(cmake g++-aarch64-linux-gnu qemu-user libeigen3-dev nlohmann-json3-dev libcpuinfo-dev)
-# libcpuinfo-dev:arm64 cannot be installed beside the host's (both ship the same /usr/lib/cmake/cpuinfo file
-# with different contents), so the build links the arm64 runtime library, libcpuinfo0, with the host's header.
-target_packages=(libgtest-dev:arm64 libgmock-dev:arm64 libxsimd-dev:arm64 libcpuinfo0:arm64)
+host_packages=(cmake g++-aarch64-linux-gnu qemu-user libeigen3-dev nlohmann-json3-dev)
+target_packages=(libgtest-dev:arm64 libgmock-dev:arm64 libxsimd-dev:arm64)
 
 install_packages() {
   local sudo="" missing=()
@@ -41,12 +39,11 @@ install_packages() {
 
 [ "${RTN_SKIP_INSTALL:-0}" = 1 ] || install_packages
 
-cpuinfo_args=(-DRTN_WITH_CPUINFO=OFF)
-cpuinfo_library=/usr/lib/$triple/libcpuinfo.so.0
-if [ -f /usr/include/cpuinfo.h ] && [ -f "$cpuinfo_library" ]; then
-  cpuinfo_args=(-DRTN_WITH_CPUINFO=ON -DRTN_CPUINFO_LIBRARY="$cpuinfo_library")
-fi
-
+# Statically linked: under Debian 12's qemu-user (7.2) a dynamically linked aarch64 program hangs in its first
+# std::thread (the unit tests start one), a static one does not. So no cpuinfo either (Debian ships no static
+# arm64 libcpuinfo, and libcpuinfo-dev:arm64 cannot be installed beside the host's): the engine reads
+# /proc/cpuinfo instead, which under qemu-user is the host's.
+static_args=(-DCMAKE_EXE_LINKER_FLAGS=-static -DRTN_WITH_CPUINFO=OFF)
 status=0
 summary=()
 # Configures and builds one configuration into its directory, then runs the unit tests under qemu
@@ -59,7 +56,7 @@ cross_build_and_test() {
   mkdir -p "$dir"
   if ! cmake -S "$root" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64.cmake" \
       -DCMAKE_BUILD_TYPE=Release -DRTN_NATIVE=OFF -DRTN_BUILD_TOOLS=OFF -DRTN_BUILD_BENCHMARKS=OFF \
-      -DRTN_BUILD_CONFORMANCE_TESTS=OFF -DRTN_INSTALL=OFF "$@" > "$dir/configure.log" 2>&1; then
+      -DRTN_BUILD_CONFORMANCE_TESTS=OFF -DRTN_INSTALL=OFF "${static_args[@]}" "$@" > "$dir/configure.log" 2>&1; then
     cat "$dir/configure.log"
     summary+=("$name: configure FAILED")
     status=1
@@ -81,9 +78,8 @@ cross_build_and_test() {
 
 for config in $configs; do
   case $config in
-    xsimd) cross_build_and_test xsimd "$root/build-aarch64" "${cpuinfo_args[@]}" ;;
-    stl) cross_build_and_test stl "$root/build-aarch64-stl" -DRTN_WITH_EIGEN=OFF -DRTN_WITH_XSIMD=OFF \
-           "${cpuinfo_args[@]}" ;;
+    xsimd) cross_build_and_test xsimd "$root/build-aarch64" ;;
+    stl) cross_build_and_test stl "$root/build-aarch64-stl" -DRTN_WITH_EIGEN=OFF -DRTN_WITH_XSIMD=OFF ;;
     *) echo "cross_aarch64: unknown configuration '$config' (known: xsimd stl)"; status=1 ;;
   esac
 done
