@@ -9,7 +9,7 @@
 #             (docs/isa-levels.md). The unit and conformance tests (which run every level this CPU has: the
 #             AVX2 and SSE4 code paths on an AVX-512 machine too) and the check that no instruction above a
 #             level is reachable from its kernels.
-#   aarch64   optional, not in the default list (about 45 minutes on 2 shared cores): scripts/cross_aarch64.sh,
+#   aarch64   optional, not in the default list (over an hour on 2 shared cores): scripts/cross_aarch64.sh,
 #             the library and unit tests cross-compiled for ARM64 (xsimd/NEON and STL-only), run under qemu-user
 # Exits non-zero if any test of any configuration failed.
 set -euo pipefail

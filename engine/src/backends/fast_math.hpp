@@ -79,6 +79,19 @@ inline xsimd::batch<float, xsimd::sse4_2> multiply_add(xsimd::batch<float, xsimd
 #endif
 #endif
 
+// a / b. xsimd 8 divides float batches on NEON by a reciprocal estimate refined twice (not correctly rounded),
+// even on aarch64, which has a true division: that one, so a batch lane gives the float version's bits.
+template <typename V>
+inline V divide(V a, V b) noexcept {
+  return a / b;
+}
+#if defined(RTN_FAST_MATH_BATCHES) && XSIMD_WITH_NEON64
+inline xsimd::batch<float, xsimd::neon64> divide(xsimd::batch<float, xsimd::neon64> a,
+                                                 xsimd::batch<float, xsimd::neon64> b) noexcept {
+  return vdivq_f32(a, b);
+}
+#endif
+
 // minps / maxps semantics: the second argument when either is NaN.
 inline float minimum(float a, float b) noexcept { return a < b ? a : b; }
 inline float maximum(float a, float b) noexcept { return a > b ? a : b; }
@@ -215,7 +228,7 @@ inline V tanh(V x) noexcept {
   const V e2r_minus_1 = r * multiply_add(r, q, V(2.0f));
   const V scale = scale_by_exponent(V(1.0f), shifted);  // 2^n
   const V e = multiply_add(scale, e2r_minus_1, scale - V(1.0f));
-  return with_sign_of(e / (e + V(2.0f)), x);
+  return with_sign_of(divide(e, e + V(2.0f)), x);
 }
 
 template <typename V>
@@ -267,7 +280,7 @@ inline xsimd::batch<float, A> expm1(xsimd::batch<float, A> x) noexcept {
 template <typename A>
 inline xsimd::batch<float, A> silu(xsimd::batch<float, A> x) noexcept {
   using V = xsimd::batch<float, A>;
-  return x / (detail::exp(-x) + V(1.0f));
+  return detail::divide(x, detail::exp(-x) + V(1.0f));
 }
 #endif
 
