@@ -43,8 +43,10 @@ install_packages() {
 # Statically linked: under Debian 12's qemu-user (7.2) a dynamically linked aarch64 program hangs in its first
 # std::thread (the unit tests start one), a static one does not. So no cpuinfo either (Debian ships no static
 # arm64 libcpuinfo, and libcpuinfo-dev:arm64 cannot be installed beside the host's): the engine reads
-# /proc/cpuinfo instead, which under qemu-user is the host's.
-static_args=(-DCMAKE_EXE_LINKER_FLAGS=-static -DRTN_WITH_CPUINFO=OFF)
+# /proc/cpuinfo instead, which under qemu-user is the host's. The unit tests replace malloc and free (to count
+# allocations); libc.a defines them too, beside functions the program needs: the program's own, linked
+# first, stay, as they would in a dynamic link.
+static_args=("-DCMAKE_EXE_LINKER_FLAGS=-static -Wl,--allow-multiple-definition" -DRTN_WITH_CPUINFO=OFF)
 # qemu runs the sweeps over millions of floats some 50 times slower than the CPU would (about 4 minutes each);
 # the other fast-math tests (special values, batch against float bits at every lane) still run.
 export GTEST_FILTER=${GTEST_FILTER:-'-FastMath.*OverTheFloats:FastMath.TanhIsNonDecreasingOddAndBounded:FastMath.*RelativeError'}
