@@ -73,15 +73,11 @@ void add(std::vector<KernelEntry>& entries, LayerKind kind, KernelFactory stl, K
 
 std::vector<KernelEntry> build_registry() {
   std::vector<KernelEntry> entries;
-  RTN_ADD_LAYER(entries, LayerKind::dense, dense);
-  RTN_ADD_LAYER(entries, LayerKind::conv1d, conv1d);
-  RTN_ADD_LAYER(entries, LayerKind::gru, gru);
-  RTN_ADD_LAYER(entries, LayerKind::lstm, lstm);
-  RTN_ADD_LAYER(entries, LayerKind::batchnorm1d, batchnorm);
-  RTN_ADD_LAYER(entries, LayerKind::wavenet, wavenet);
-  for (LayerKind kind : all_layer_kinds()) {
-    if (is_activation(kind)) RTN_ADD_LAYER(entries, kind, activation);
-  }
+  // Every layer folder's stl and eigen kernels, for each kind it computes.
+#define RTN_LAYER(layer) \
+  for (const LayerDescriptor& descriptor : layer##_descriptors()) RTN_ADD_LAYER(entries, descriptor.kind, layer);
+#include "layers/layers.def"
+#undef RTN_LAYER
   add_simd_kernels(entries);
   std::stable_sort(entries.begin(), entries.end(), [](const KernelEntry& a, const KernelEntry& b) {
     return a.kind != b.kind ? a.kind < b.kind : a.implementation < b.implementation;
@@ -89,11 +85,30 @@ std::vector<KernelEntry> build_registry() {
   return entries;
 }
 
+std::vector<KernelEntry>& mutable_registry() {
+  static std::vector<KernelEntry> entries = build_registry();
+  return entries;
+}
+
 }  // namespace
 
-const std::vector<KernelEntry>& kernel_registry() {
-  static const std::vector<KernelEntry> entries = build_registry();
-  return entries;
+const std::vector<KernelEntry>& kernel_registry() { return mutable_registry(); }
+
+void register_kernel(KernelEntry entry) {
+  if (!find_layer_descriptor(entry.kind)) {
+    throw Error("register_kernel: layer kind " + std::to_string(static_cast<int>(entry.kind)) +
+                " is not registered (register_layer_kind first)");
+  }
+  if (!entry.factory) throw Error("register_kernel: the kernel needs a factory");
+  if (find_kernel(entry.kind, entry.implementation)) {
+    throw Error("register_kernel: " + std::string(layer_kind_name(entry.kind)) + " already has a " +
+                std::string(entry.implementation.name()) + " kernel");
+  }
+  std::vector<KernelEntry>& entries = mutable_registry();
+  const auto place = std::upper_bound(entries.begin(), entries.end(), entry, [](const KernelEntry& a, const KernelEntry& b) {
+    return a.kind != b.kind ? a.kind < b.kind : a.implementation < b.implementation;
+  });
+  entries.insert(place, entry);
 }
 
 const KernelEntry* find_kernel(LayerKind kind, Implementation implementation) noexcept {

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "rtn/error.hpp"
-#include "rtn/wavenet_spec.hpp"
+#include "rtn/layer_descriptor.hpp"
 
 namespace rtn {
 
@@ -20,49 +20,9 @@ std::string Tensor::shape_string() const {
 }
 
 std::vector<WeightShape> expected_weights(const LayerSpec& spec) {
-  const int in = spec.input_size, out = spec.output_size;
   std::vector<WeightShape> shapes;
-  switch (spec.kind) {
-    case LayerKind::dense:
-      shapes.push_back({"weight", {out, in}});
-      if (spec.bias) shapes.push_back({"bias", {out}});
-      break;
-    case LayerKind::conv1d:
-      shapes.push_back({"weight", {out, in / spec.groups, spec.kernel_size}});
-      if (spec.bias) shapes.push_back({"bias", {out}});
-      break;
-    case LayerKind::gru:
-    case LayerKind::lstm: {
-      const int gates = (spec.kind == LayerKind::gru ? 3 : 4) * out;
-      for (int layer = 0; layer < spec.num_layers; ++layer) {
-        const std::string suffix = "_l" + std::to_string(layer);
-        shapes.push_back({"weight_ih" + suffix, {gates, layer == 0 ? in : out}});
-        shapes.push_back({"weight_hh" + suffix, {gates, out}});
-        if (spec.bias) {
-          shapes.push_back({"bias_ih" + suffix, {gates}});
-          shapes.push_back({"bias_hh" + suffix, {gates}});
-        }
-      }
-      if (spec.initial_state) {
-        for (int layer = 0; layer < spec.num_layers; ++layer) {
-          shapes.push_back({"initial_h_l" + std::to_string(layer), {out}});
-          shapes.push_back({"initial_c_l" + std::to_string(layer), {out}});
-        }
-      }
-      break;
-    }
-    case LayerKind::batchnorm1d:
-      for (const char* name : {"weight", "bias", "running_mean", "running_var"}) shapes.push_back({name, {in}});
-      break;
-    case LayerKind::prelu:
-      shapes.push_back({"weight", {spec.num_parameters}});
-      break;
-    case LayerKind::wavenet:
-      if (spec.architecture) spec.architecture->append_expected_weights(shapes);
-      break;
-    default:
-      break;
-  }
+  const LayerDescriptor* descriptor = find_layer_descriptor(spec.kind);
+  if (descriptor && descriptor->weights) descriptor->weights(spec, shapes);
   return shapes;
 }
 

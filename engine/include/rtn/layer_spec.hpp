@@ -13,6 +13,8 @@ namespace rtn {
 
 struct WaveNetSpec;  // rtn/wavenet_spec.hpp
 
+// The built-in layer kinds, each described once in engine/src/layers/<layer>/descriptor.cpp
+// (rtn/layer_descriptor.hpp); register_layer_kind() adds kinds at run time, with values after these.
 enum class LayerKind {
   dense,
   conv1d,
@@ -29,9 +31,10 @@ enum class LayerKind {
   wavenet,  // a whole Neural Amp Modeler WaveNet (rtn/wavenet_spec.hpp)
 };
 
-// All kinds, in enum order.
+// Every registered kind, in LayerKind's order (those registered at run time last).
 const std::vector<LayerKind>& all_layer_kinds();
-// The kind's name in model files and profiles: "dense", "conv1d", "leaky_relu", ...
+// The kind's name in model files and profiles: "dense", "conv1d", "leaky_relu", ...; "unknown" for a value
+// that is not registered.
 std::string_view layer_kind_name(LayerKind kind) noexcept;
 std::optional<LayerKind> parse_layer_kind(std::string_view name) noexcept;
 // True for the element-wise (or per-frame, for softmax) activations, whose output size is their input size.
@@ -79,7 +82,8 @@ struct LayerSpec {
   // Empty when the spec is consistent; otherwise what is wrong ("groups (3) must divide input_size (8)").
   std::string validate() const;
 
-  // Trainable numbers the layer holds.
+  // What the kind's descriptor says (rtn/layer_descriptor.hpp). Trainable numbers the layer holds (its
+  // weights' sizes). Allocates.
   std::size_t parameter_count() const;
   // Floating-point operations per frame (a multiply-add counts 2), transcendental functions count 1.
   double flops_per_frame() const;

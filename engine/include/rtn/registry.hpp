@@ -35,6 +35,11 @@ struct KernelEntry {
 
 // Every registered kernel, ordered by kind then implementation.
 const std::vector<KernelEntry>& kernel_registry();
+// Adds a kernel at run time: a new layer kind's (rtn::register_layer_kind() first) or another implementation
+// of a kind. Allocates. Throws rtn::Error for an unregistered kind, no factory, or a (kind, implementation)
+// already registered. Register before building models or enumerating kernels on other threads: it moves the
+// entries that find_kernel() pointers point at.
+void register_kernel(KernelEntry entry);
 // The entry for (kind, implementation), or nullptr when this build lacks it.
 const KernelEntry* find_kernel(LayerKind kind, Implementation implementation) noexcept;
 // The entry of `implementation` that can compute `spec` (its kind and shape), or nullptr. Never allocates.

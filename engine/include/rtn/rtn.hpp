@@ -5,6 +5,7 @@
 #include "rtn/dispatcher.hpp"
 #include "rtn/error.hpp"
 #include "rtn/kernel.hpp"
+#include "rtn/layer_descriptor.hpp"
 #include "rtn/layer_spec.hpp"
 #include "rtn/model.hpp"
 #include "rtn/profile.hpp"

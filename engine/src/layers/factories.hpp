@@ -1,13 +1,12 @@
 #pragma once
-// The kernel factories of every layer on every backend; registry.cpp lists the stl and eigen ones,
-// layers/simd_kernels.cpp the xsimd ones (compiled once per instruction-set level, see there).
-// Adding a layer: a folder in layers/ with <layer>.cpp, stl.cpp, eigen.cpp, xsimd.cpp,
-// one RTN_DECLARE_FACTORIES line here, one line in registry.cpp and one in simd_kernels.cpp.
+// The kernel factories and descriptors of every layer folder (layers/layers.def); registry.cpp lists the stl
+// and eigen kernels, layers/simd_kernels.cpp the xsimd ones (compiled once per instruction-set level, see there).
 #include <memory>
 #include <vector>
 
 #include "backends/isa_namespace.hpp"
 #include "rtn/kernel.hpp"
+#include "rtn/layer_descriptor.hpp"
 #include "rtn/registry.hpp"
 #include "rtn/weights.hpp"
 
@@ -18,13 +17,10 @@
 
 namespace rtn {
 
-RTN_DECLARE_FACTORIES(dense)
-RTN_DECLARE_FACTORIES(activation)
-RTN_DECLARE_FACTORIES(batchnorm)
-RTN_DECLARE_FACTORIES(conv1d)
-RTN_DECLARE_FACTORIES(gru)
-RTN_DECLARE_FACTORIES(lstm)
-RTN_DECLARE_FACTORIES(wavenet)
+// Each folder's kernels and the layer kinds it computes (<folder>/descriptor.cpp).
+#define RTN_LAYER(layer) RTN_DECLARE_FACTORIES(layer) std::vector<LayerDescriptor> layer##_descriptors();
+#include "layers/layers.def"
+#undef RTN_LAYER
 
 // The xsimd kernels of one instruction-set level (layers/simd_kernels.cpp), registered as `generic` and its
 // fixed-size variant `fixed`. Declared for the level this file is compiled for: registry.cpp declares each

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "rtn/layer_descriptor.hpp"
 #include "rtn/model.hpp"
 #include "rtn/registry.hpp"
 
@@ -64,62 +65,13 @@ Implementation compiled_or_fallback(const LayerSpec& spec, Implementation prefer
 }  // namespace
 
 Implementation default_implementation(const LayerSpec& spec, int block) noexcept {
-  // What rtn-tune measured on the bundled suite (suites/default.json), as a rule per kind: see
-  // docs/backends.md for the numbers. Where backends were within noise of each other, xsimd.
-  const bool per_sample = block <= 1;
-  const int widest = std::max(spec.input_size, spec.output_size);
-  Backend backend = Backend::xsimd;
-  switch (spec.kind) {
-    case LayerKind::lstm:
-      break;  // xsimd at every size and block measured, by 7-30%
-    case LayerKind::gru:
-      // Multi-input GRUs in blocks: Eigen's matrix product over the block's inputs wins (14%). A stack on a
-      // mono input (gru 1->16 x2) is a tie within 3% either way.
-      if (!per_sample && spec.input_size > 1) backend = Backend::eigen;
-      break;
-    case LayerKind::dense:
-      if (per_sample) {
-        if (spec.input_size <= 8) backend = Backend::stl;  // too small for vectors to pay (by 17-65%)
-      } else if (spec.output_size == 1) {
-        backend = Backend::eigen;  // a dot product per frame (4-30%)
-      } else if (widest <= 8) {
-        backend = Backend::stl;
-      }
-      break;
-    case LayerKind::conv1d:
-      if (spec.input_size == 1) {
-        backend = Backend::stl;  // one input channel: a few multiply-adds per output (2-28%)
-      } else if (!per_sample && widest <= 16) {
-        backend = Backend::eigen;  // (12-40%)
-      }
-      break;
-    case LayerKind::tanh:
-    case LayerKind::softmax:
-    case LayerKind::prelu:
-      backend = Backend::eigen;  // tanh by 40-85%, softmax by 60-185%, prelu by 4-18%
-      break;
-    case LayerKind::sigmoid:
-      if (!per_sample) backend = Backend::eigen;  // within 2-8%; xsimd per sample by 10%
-      break;
-    case LayerKind::wavenet:
-      // xsimd: since the register-blocked products and the shifted-product convolution, interleaved on NAM
-      // WaveNets (docs/backends.md): standard in blocks of 64 xsimd 2343 vs eigen 3611 ns/sample, nano 1704
-      // vs 2912, standard per sample 8915 vs 11669 (a loaded machine: the ratios count).
-      break;
-    default:
-      break;  // elu (xsimd by 15x), batchnorm1d, relu, leaky_relu (within noise), and kinds not measured
-  }
-  // Dense, Conv1D and LSTM layers of the sizes xsimd.fixed is compiled for: its kernels beat every other
-  // backend we measured them against (Dense 8->8 per sample 2x xsimd and 4x stl, in blocks of 64 3-5x; Conv1D
-  // N->N k 3 per sample 1.2-1.8x xsimd at N 8-64, in blocks of 64 within noise to 1.4x; LSTM within noise to
-  // 8%; docs/backends.md). WaveNets of one width (A2, 8 channels): in blocks of 64, 8% faster than xsimd at
-  // the median block latency (interleaved, a loaded machine).
-  static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-  if (fixed && (spec.kind == LayerKind::dense || spec.kind == LayerKind::conv1d ||
-                spec.kind == LayerKind::lstm || spec.kind == LayerKind::wavenet)) {
-    if (find_kernel(spec, *fixed)) return *fixed;
-  }
-  return compiled_or_fallback(spec, backend);
+  // What rtn-tune measured on the bundled suite (suites/default.json), as a rule per kind in the kind's
+  // descriptor (engine/src/layers/<layer>/descriptor.cpp; docs/backends.md has the numbers). Where backends were
+  // within noise of each other, and for kinds without a rule, xsimd.
+  const LayerDescriptor* descriptor = find_layer_descriptor(spec.kind);
+  const Implementation preferred =
+      descriptor && descriptor->default_implementation ? descriptor->default_implementation(spec, block) : Backend::xsimd;
+  return compiled_or_fallback(spec, preferred);
 }
 
 double shape_distance(const std::string& layer_a, const std::string& layer_b) {

@@ -1,13 +1,14 @@
-// The WaveNet architectures the registry-driven tests run the wavenet kernels on: Neural Amp Modeler's
-// classic shapes (small, with odd and padded channel counts) and the newer features one by one and together.
-#include "support/wavenet_shapes.hpp"
+// The WaveNet architectures the registry-driven tests run the wavenet kernels on (the descriptor's
+// conformance_shapes and typical_shape): Neural Amp Modeler's classic shapes (small, with odd and padded
+// channel counts) and the newer features one by one and together.
+#include "layers/wavenet/descriptor_shapes.hpp"
 
 #include <memory>
 #include <utility>
 
 #include "rtn/wavenet_spec.hpp"
 
-namespace rtn::testing {
+namespace rtn {
 
 namespace {
 
@@ -195,4 +196,4 @@ std::vector<LayerSpec> wavenet_conformance_shapes() {
 
 LayerSpec wavenet_typical_shape() { return make(standard_like(4)); }
 
-}  // namespace rtn::testing
+}  // namespace rtn
