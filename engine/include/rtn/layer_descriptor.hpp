@@ -18,8 +18,10 @@
 
 namespace rtn {
 
-// The largest size (channels, hidden size, groups, ...) a model file may give: a limit against malformed files.
-constexpr int kMaxLayerSize = 4096;
+// Limits against malformed files, shared by the loaders and the parameters' ranges.
+constexpr int kMaxLayerSize = 4096;            // channels, hidden size, groups, ...
+constexpr long long kMaxKernelSpan = 1 << 20;  // kernel_size * dilation of one convolution
+constexpr int kMaxRecurrentLayers = 64;        // num_layers of a recurrent stack
 
 // One parameter of a layer kind and the LayerSpec field it sets.
 struct LayerParameter {

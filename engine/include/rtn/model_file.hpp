@@ -2,6 +2,7 @@
 // Reading model files. rtn's own JSON format v1 is documented in docs/model-format.md and
 // docs/rtn-model.schema.json; RTNeural's, AIDA-X's and GuitarML's JSON files are read too, recognised by
 // their content whatever the file's name (docs/compatible-formats.md).
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,5 +27,11 @@ ModelDefinition load_model_file(const std::string& path, const LoadOptions& opti
 // The same for a document already in memory; `source_name` prefixes error messages.
 ModelDefinition parse_model_json(std::string_view text, const std::string& source_name = "<memory>",
                                  const LoadOptions& options = {});
+// One layer of rtn's JSON format without its weights ({"type": "gru", "input_size": 1, "hidden_size": 8}),
+// read and checked as a model file's layers are (rtn-tune's suites describe their layers so). `channels_in`:
+// what the layer receives, the default of an activation's "channels" (none: it must be given). Allocates.
+// Throws rtn::Error "<source>: <path>.<key>: <what was expected>, got <what was found>".
+LayerSpec parse_layer_json(std::string_view text, const std::string& source, const std::string& path,
+                           std::optional<int> channels_in = std::nullopt);
 
 }  // namespace rtn

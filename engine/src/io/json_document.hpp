@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rtn/layer_descriptor.hpp"
 #include "rtn/weights.hpp"
 
 namespace rtn::io {
@@ -19,9 +20,8 @@ using Json = nlohmann::json;
 // Limits far above any real audio model (docs/model-format.md, "Limits").
 // Channels, features, hidden sizes, kernel size, groups. Audio models use tens; 4096 keeps the scratch a
 // model prepares (3 x 4096 frames x widest layer) under 200 MB even for a hostile file.
-constexpr int kMaxSize = 4096;
-constexpr long long kMaxKernelSpan = 1 << 20;  // kernel_size * dilation of one conv1d
-constexpr int kMaxRecurrentLayers = 64;        // num_layers of a gru/lstm
+constexpr int kMaxSize = kMaxLayerSize;  // rtn/layer_descriptor.hpp
+// kMaxKernelSpan and kMaxRecurrentLayers: rtn/layer_descriptor.hpp.
 constexpr std::size_t kMaxLayers = 65536;
 constexpr std::size_t kMaxTotalWeights = std::size_t{1} << 28;       // floats over the whole model
 constexpr std::size_t kMaxConvHistoryFloats = std::size_t{1} << 26;  // conv1d state over the whole model

@@ -10,11 +10,14 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "io/formats.hpp"
 #include "io/json_document.hpp"
 #include "rtn/error.hpp"
+#include "rtn/layer_descriptor.hpp"
+#include "rtn/model_file.hpp"
 
 namespace rtn {
 
@@ -28,36 +31,28 @@ constexpr const char* kFormatName = "rtn";
 // ---------------------------------------------------------------------------------------------------
 // JSON tree -> ModelDefinition.
 
-// The keys each layer type accepts besides "type" and "weights", named as PyTorch's constructor
-// arguments. The first entry of a non-activation layer is the key of its input size.
-std::vector<std::string> layer_parameter_keys(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::dense:
-      return {"in_features", "out_features", "bias"};
-    case LayerKind::conv1d:
-      return {"in_channels", "out_channels", "kernel_size", "dilation", "groups", "bias"};
-    case LayerKind::gru:
-      return {"input_size", "hidden_size", "num_layers", "bias", "reset_after"};
-    case LayerKind::lstm:
-      return {"input_size", "hidden_size", "num_layers", "bias"};
-    case LayerKind::batchnorm1d:
-      return {"num_features", "eps"};
-    case LayerKind::elu:
-      return {"channels", "alpha"};
-    case LayerKind::leaky_relu:
-      return {"channels", "negative_slope"};
-    case LayerKind::prelu:
-      return {"channels", "num_parameters"};
-    default:
-      return {"channels"};
+// The keys a layer type accepts besides "type" and "weights": its parameters, named as PyTorch's constructor
+// arguments (rtn/layer_descriptor.hpp).
+std::vector<std::string> layer_parameter_keys(const LayerDescriptor& descriptor) {
+  std::vector<std::string> keys;
+  for (const LayerParameter& parameter : descriptor.parameters) {
+    if (!parameter.name.empty()) keys.push_back(parameter.name);
   }
+  return keys;
+}
+
+// The parameter that gives the layer's input size: its name is where a chain of mismatched sizes is reported.
+const LayerParameter& input_parameter(const LayerDescriptor& descriptor) {
+  static const LayerParameter none = LayerParameter::integer("input_size", "", &LayerSpec::input_size);
+  const LayerParameter* parameter = find_parameter(descriptor, &LayerSpec::input_size);
+  return parameter ? *parameter : none;
 }
 
 // The kinds a v1 file can describe: a WaveNet's architecture comes only from a .nam file.
 std::vector<std::string> layer_type_names() {
   std::vector<std::string> names;
-  for (LayerKind kind : all_layer_kinds()) {
-    if (kind != LayerKind::wavenet) names.emplace_back(layer_kind_name(kind));
+  for (const LayerDescriptor* descriptor : layer_descriptors()) {
+    if (descriptor->not_in_model_files.empty()) names.push_back(descriptor->name);
   }
   return names;
 }
@@ -216,6 +211,18 @@ class ModelReader {
   LayerDefinition read_layer(const Json& layer, std::size_t index, int channels_in,
                              const std::vector<LayerDefinition>& previous) {
     const std::string path = element_path("layers", index);
+    LayerDefinition definition;
+    definition.spec = read_layer_spec(layer, path, channels_in, true);
+    check_chain(layer, path, index, definition.spec, channels_in, previous);
+    check_cost(path, definition.spec);
+    definition.weights = read_weights(layer, path, definition.spec);
+    return definition;
+  }
+
+ public:
+  // The layer's type and parameters, checked (validate()); its weights are read later.
+  LayerSpec read_layer_spec(const Json& layer, const std::string& path, std::optional<int> channels_in,
+                            bool with_weights) const {
     if (!layer.is_object()) fail(path, "expected an object describing a layer, got " + describe(layer));
 
     const auto type = layer.find("type");
@@ -224,77 +231,55 @@ class ModelReader {
       fail(path + ".type", "expected a string naming the layer type, got " + describe(*type));
     }
     const std::optional<LayerKind> kind = parse_layer_kind(type->get_ref<const std::string&>());
-    if (kind == LayerKind::wavenet) {
-      fail(path + ".type", "a wavenet cannot be described in rtn JSON v1; load the Neural Amp Modeler .nam file itself");
-    }
     if (!kind) {
       fail(path + ".type", "unknown layer type " + describe(*type) +
                                suggestion(type->get_ref<const std::string&>(), layer_type_names()) +
                                " (known: " + known_layer_types() + ")");
     }
+    const LayerDescriptor& descriptor = layer_descriptor(*kind);
+    if (!descriptor.not_in_model_files.empty()) fail(path + ".type", descriptor.not_in_model_files);
 
     std::vector<std::string> allowed = {"type"};
-    const std::vector<std::string> parameters = layer_parameter_keys(*kind);
+    const std::vector<std::string> parameters = layer_parameter_keys(descriptor);
     allowed.insert(allowed.end(), parameters.begin(), parameters.end());
-    allowed.push_back("weights");
-    check_keys(layer, path, allowed, std::string(layer_kind_name(*kind)));
+    if (with_weights) allowed.push_back("weights");
+    check_keys(layer, path, allowed, descriptor.name);
 
-    LayerDefinition definition;
-    definition.spec = read_spec(layer, path, *kind, channels_in);
-    if (const std::string problem = definition.spec.validate(); !problem.empty()) fail(path, problem);
-    check_chain(layer, path, index, definition.spec, channels_in, previous);
-    check_cost(path, definition.spec);
-    definition.weights = read_weights(layer, path, definition.spec);
-    return definition;
+    const LayerSpec spec = read_spec(layer, path, descriptor, channels_in);
+    if (const std::string problem = spec.validate(); !problem.empty()) fail(path, problem);
+    return spec;
   }
 
-  LayerSpec read_spec(const Json& layer, const std::string& path, LayerKind kind, int channels_in) const {
-    const auto size = [&](const char* key, std::optional<int> fallback = std::nullopt) {
-      return read_int(layer, path, key, fallback, 1, kMaxSize);
-    };
-    switch (kind) {
-      case LayerKind::dense:
-        return LayerSpec::dense(size("in_features"), size("out_features"),
-                                read_bool(layer, path, "bias", true));
-      case LayerKind::conv1d: {
-        const int in = size("in_channels"), out = size("out_channels"), kernel_size = size("kernel_size");
-        const int dilation = read_int(layer, path, "dilation", 1, 1, static_cast<int>(kMaxKernelSpan));
-        const int groups = size("groups", 1);
-        if (static_cast<long long>(kernel_size) * dilation > kMaxKernelSpan) {
-          fail(path + ".dilation", "kernel_size * dilation is " + std::to_string(kernel_size) + " * " +
-                                       std::to_string(dilation) + ", more than the limit of " +
-                                       std::to_string(kMaxKernelSpan) + " (a limit against malformed files)");
+ private:
+  // Each parameter the kind reads from files, in the descriptor's order; an absent one takes LayerSpec's
+  // default (an activation's channels: what it receives).
+  LayerSpec read_spec(const Json& layer, const std::string& path, const LayerDescriptor& descriptor,
+                      std::optional<int> channels_in) const {
+    LayerSpec spec;
+    spec.kind = descriptor.kind;
+    for (const LayerParameter& parameter : descriptor.parameters) {
+      if (parameter.name.empty()) continue;
+      const std::string& key = parameter.name;
+      if (const auto field = std::get_if<int LayerSpec::*>(&parameter.field)) {
+        std::optional<int> fallback;
+        if (parameter.defaults_to_input) {
+          fallback = channels_in;
+        } else if (!parameter.required) {
+          fallback = spec.**field;
         }
-        return LayerSpec::conv1d(in, out, kernel_size, dilation, groups,
-                                 read_bool(layer, path, "bias", true));
+        spec.**field = read_int(layer, path, key, fallback, 1, parameter.max);
+      } else if (const auto flag = std::get_if<bool LayerSpec::*>(&parameter.field)) {
+        spec.**flag = read_bool(layer, path, key, spec.**flag);
+      } else if (const auto number = std::get_if<float LayerSpec::*>(&parameter.field)) {
+        spec.**number = read_float(layer, path, key, spec.**number, parameter.non_negative);
       }
-      case LayerKind::gru:
-      case LayerKind::lstm: {
-        const int in = size("input_size"), hidden = size("hidden_size");
-        const int num_layers = read_int(layer, path, "num_layers", 1, 1, kMaxRecurrentLayers);
-        const bool bias = read_bool(layer, path, "bias", true);
-        if (kind == LayerKind::lstm) return LayerSpec::lstm(in, hidden, num_layers, bias);
-        LayerSpec spec = LayerSpec::gru(in, hidden, num_layers, bias);
-        spec.reset_after = read_bool(layer, path, "reset_after", true);
-        return spec;
-      }
-      case LayerKind::batchnorm1d:
-        return LayerSpec::batchnorm1d(size("num_features"), read_float(layer, path, "eps", 1e-5f, true));
-      default:
-        break;
     }
-    // Activations: as many channels as they receive; "channels" may state it (check_chain compares).
-    const int channels = size("channels", channels_in);
-    switch (kind) {
-      case LayerKind::elu:
-        return LayerSpec::elu(channels, read_float(layer, path, "alpha", 1.0f, false));
-      case LayerKind::leaky_relu:
-        return LayerSpec::leaky_relu(channels, read_float(layer, path, "negative_slope", 0.01f, false));
-      case LayerKind::prelu:
-        return LayerSpec::prelu(channels, size("num_parameters", 1));
-      default:
-        return LayerSpec::activation(kind, channels);
+    if (descriptor.keeps_size) spec.output_size = spec.input_size;
+    if (descriptor.file_limit) {
+      const auto [key, problem] = descriptor.file_limit(spec);
+      if (!problem.empty()) fail(path + "." + key, problem);
     }
+    return spec;
   }
 
   // The layer's input size must be what the previous layer (or the model input) gives.
@@ -304,10 +289,9 @@ class ModelReader {
     const std::string source = index == 0 ? "the model's input_channels is " + std::to_string(channels_in)
                                           : layer_name(index - 1, previous.back().spec.kind) + " outputs " +
                                                 std::to_string(channels_in);
-    if (is_activation(spec.kind)) {
-      fail(path + ".channels", "is " + layer.at("channels").dump() + ", but " + source);
-    }
-    const std::string key = layer_parameter_keys(spec.kind).front();
+    const LayerParameter& input = input_parameter(layer_descriptor(spec.kind));
+    const std::string& key = input.name;
+    if (input.defaults_to_input) fail(path + "." + key, "is " + layer.at(key).dump() + ", but " + source);
     fail(path + "." + key, std::string(layer_kind_name(spec.kind)) + " takes " +
                                std::to_string(spec.input_size) + " input channels, but " + source);
   }
@@ -339,8 +323,9 @@ class ModelReader {
             read_weight_tensor(item.value(), member_path(weights_path, item.key()), source_ + ": ");
       }
     }
-    // PyTorch's BatchNorm1d state_dict has this training counter; accepting it keeps exporters trivial.
-    if (spec.kind == LayerKind::batchnorm1d) weights.erase("num_batches_tracked");
+    // Arrays the formats that models are exported from carry, which the layer does not use (BatchNorm1d's
+    // training counter): accepting them keeps exporters trivial.
+    for (const std::string& ignored : layer_descriptor(spec.kind).ignored_weights) weights.erase(ignored);
     try {
       check_weights(spec, weights);
     } catch (const Error& error) {
@@ -359,6 +344,12 @@ class ModelReader {
 
 ModelDefinition read_rtn_model(const io::Json& root, const std::string& source) {
   return ModelReader(source).read(root);
+}
+
+LayerSpec parse_layer_json(std::string_view text, const std::string& source, const std::string& path,
+                           std::optional<int> channels_in) {
+  const Json layer = parse_json_document(text, source);
+  return ModelReader(source).read_layer_spec(layer, path, channels_in, false);
 }
 
 }  // namespace rtn

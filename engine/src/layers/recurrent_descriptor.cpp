@@ -10,8 +10,6 @@ namespace rtn {
 
 namespace {
 
-constexpr int kMaxRecurrentLayers = 64;  // num_layers in a file: a limit against malformed files
-
 // Gates per recurrent layer: r,z,n for GRU; i,f,g,o for LSTM.
 int gates_per_unit(LayerKind kind) { return kind == LayerKind::gru ? 3 : 4; }
 

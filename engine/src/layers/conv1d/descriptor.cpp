@@ -12,8 +12,6 @@ namespace rtn {
 
 namespace {
 
-constexpr int kMaxKernelSpan = 1 << 20;  // kernel_size * dilation in a file: a limit against malformed files
-
 std::string validate(const LayerSpec& spec) {
   if (spec.groups < 1 || spec.input_size % spec.groups || spec.output_size % spec.groups) {
     return "groups (" + std::to_string(spec.groups) + ") must divide both input channels (" +
@@ -60,7 +58,8 @@ std::vector<LayerDescriptor> conv1d_descriptors() {
   conv1d.parameters = {LayerParameter::integer("in_channels", "in", &LayerSpec::input_size, true),
                        LayerParameter::integer("out_channels", "out", &LayerSpec::output_size, true),
                        LayerParameter::integer("kernel_size", "kernel", &LayerSpec::kernel_size, true),
-                       LayerParameter::integer("dilation", "dilation", &LayerSpec::dilation, false, kMaxKernelSpan),
+                       LayerParameter::integer("dilation", "dilation", &LayerSpec::dilation, false,
+                                                       static_cast<int>(kMaxKernelSpan)),
                        LayerParameter::integer("groups", "groups", &LayerSpec::groups),
                        LayerParameter::flag("bias", "bias", &LayerSpec::bias)};
   conv1d.validate = &validate;
