@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "rtn/layer_descriptor.hpp"
 #include "rtn/model.hpp"
 #include "peak.hpp"
 #include "rtn/registry.hpp"
@@ -90,40 +91,16 @@ void benchmark_model(benchmark::State& state, ModelDefinition definition, Implem
   report_rate(state, block, flops_per_frame);
 }
 
-// Audio-sized shapes for each kind: what amp and effect models use.
+// Audio-sized shapes for each kind, what amp and effect models use: the kind's own list, else its typical
+// parameters at each width.
 std::vector<LayerSpec> benchmark_shapes(LayerKind kind) {
+  const LayerDescriptor& descriptor = layer_descriptor(kind);
+  if (descriptor.benchmark_shapes) return descriptor.benchmark_shapes();
   std::vector<LayerSpec> shapes;
-  switch (kind) {
-    case LayerKind::dense:
-      for (int size : {8, 16, 24, 32, 40, 64}) shapes.push_back(LayerSpec::dense(size, size));
-      shapes.push_back(LayerSpec::dense(40, 1));
-      break;
-    case LayerKind::conv1d:
-      for (int size : {8, 16, 32}) shapes.push_back(LayerSpec::conv1d(size, size, 3, 1));
-      shapes.push_back(LayerSpec::conv1d(16, 16, 3, 64));
-      shapes.push_back(LayerSpec::conv1d(16, 16, 3, 512));
-      shapes.push_back(LayerSpec::conv1d(16, 16, 3, 8, 16));
-      break;
-    case LayerKind::gru:
-    case LayerKind::lstm: {
-      const auto make = kind == LayerKind::gru ? &LayerSpec::gru : &LayerSpec::lstm;
-      for (int hidden : {8, 16, 24, 32, 40, 64}) shapes.push_back(make(1, hidden, 1, true));
-      shapes.push_back(make(16, 16, 2, true));
-      break;
-    }
-    case LayerKind::prelu:
-      for (int size : {8, 16, 32, 64}) shapes.push_back(LayerSpec::prelu(size, size));
-      break;
-    case LayerKind::wavenet:  // a whole network: its typical shape (a shortened "standard" preset)
-      shapes.push_back(testing::typical_shape(kind));
-      break;
-    default:  // the other activations and batchnorm: the typical parameters, at each width
-      for (int size : {8, 16, 32, 64}) {
-        LayerSpec spec = testing::typical_shape(kind);
-        spec.input_size = spec.output_size = size;
-        shapes.push_back(spec);
-      }
-      break;
+  for (int size : {8, 16, 32, 64}) {
+    LayerSpec spec = testing::typical_shape(kind);
+    spec.input_size = spec.output_size = size;
+    shapes.push_back(spec);
   }
   return shapes;
 }

@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+#include <variant>
 
 #include "rtn/error.hpp"
+#include "rtn/layer_descriptor.hpp"
 #include "rtn/model_file.hpp"
 #include "rtn/nam_file.hpp"
 
@@ -18,65 +20,14 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A layer parameter in a suite: the name the model format uses, and its default (none: required).
-struct Parameter {
-  const char* name;
-  std::optional<double> fallback;
-};
-
-// The parameters of each layer type, named as in rtn's model format (docs/model-format.md).
-std::vector<Parameter> parameters_of(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::dense:
-      return {{"in_features", {}}, {"out_features", {}}, {"bias", 1}};
-    case LayerKind::conv1d:
-      return {{"in_channels", {}}, {"out_channels", {}}, {"kernel_size", {}},
-              {"dilation", 1},     {"groups", 1},        {"bias", 1}};
-    case LayerKind::gru:
-    case LayerKind::lstm:
-      return {{"input_size", {}}, {"hidden_size", {}}, {"num_layers", 1}, {"bias", 1}};
-    case LayerKind::batchnorm1d:
-      return {{"num_features", {}}, {"eps", 1e-5}};
-    case LayerKind::elu:
-      return {{"channels", {}}, {"alpha", 1.0}};
-    case LayerKind::prelu:
-      return {{"channels", {}}, {"num_parameters", 1}};
-    case LayerKind::leaky_relu:
-      return {{"channels", {}}, {"negative_slope", 0.01}};
-    case LayerKind::tanh:
-    case LayerKind::relu:
-    case LayerKind::sigmoid:
-    case LayerKind::softmax:
-      return {{"channels", {}}};
-    default:
-      return {};
+// A parameter's value as rtn's model format types it: suites write flags as true/false or 1/0.
+Json typed_value(const LayerParameter& parameter, double value) {
+  if (std::holds_alternative<bool LayerSpec::*>(parameter.field)) return value != 0;
+  if (std::holds_alternative<int LayerSpec::*>(parameter.field) && value == std::floor(value) &&
+      std::fabs(value) < 1e15) {
+    return static_cast<long long>(value);
   }
-}
-
-LayerSpec make_spec(LayerKind kind, const std::map<std::string, double>& v) {
-  const auto i = [&](const char* name) { return static_cast<int>(v.at(name)); };
-  const auto f = [&](const char* name) { return static_cast<float>(v.at(name)); };
-  switch (kind) {
-    case LayerKind::dense:
-      return LayerSpec::dense(i("in_features"), i("out_features"), i("bias") != 0);
-    case LayerKind::conv1d:
-      return LayerSpec::conv1d(i("in_channels"), i("out_channels"), i("kernel_size"), i("dilation"),
-                               i("groups"), i("bias") != 0);
-    case LayerKind::gru:
-      return LayerSpec::gru(i("input_size"), i("hidden_size"), i("num_layers"), i("bias") != 0);
-    case LayerKind::lstm:
-      return LayerSpec::lstm(i("input_size"), i("hidden_size"), i("num_layers"), i("bias") != 0);
-    case LayerKind::batchnorm1d:
-      return LayerSpec::batchnorm1d(i("num_features"), f("eps"));
-    case LayerKind::elu:
-      return LayerSpec::elu(i("channels"), f("alpha"));
-    case LayerKind::prelu:
-      return LayerSpec::prelu(i("channels"), i("num_parameters"));
-    case LayerKind::leaky_relu:
-      return LayerSpec::leaky_relu(i("channels"), f("negative_slope"));
-    default:
-      return LayerSpec::activation(kind, i("channels"));
-  }
+  return value;  // a number, or a fractional "integer" that the model format's reader refuses by name
 }
 
 std::string read_text(const std::string& path) {
@@ -164,22 +115,30 @@ class SuiteReader {
       add_shape(suite_, parse_nam_wavenet_config(layer["config"].dump(), path_ + ": " + where));
       return;
     }
-    const std::vector<Parameter> parameters = parameters_of(*kind);
-    if (parameters.empty()) {
+    const LayerDescriptor& descriptor = layer_descriptor(*kind);
+    if (!descriptor.not_in_model_files.empty()) {
       fail(where + ".type", "suites cannot describe " + type + " layers yet; tune a model file that has one");
     }
+    std::vector<const LayerParameter*> parameters;
     std::string known;
-    for (const Parameter& parameter : parameters)
-      known += (known.empty() ? "" : ", ") + std::string(parameter.name);
+    for (const LayerParameter& parameter : descriptor.parameters) {
+      if (parameter.name.empty()) continue;
+      parameters.push_back(&parameter);
+      known += (known.empty() ? "" : ", ") + parameter.name;
+    }
+    const auto find = [&](const std::string& key) -> const LayerParameter* {
+      for (const LayerParameter* parameter : parameters) {
+        if (parameter->name == key) return parameter;
+      }
+      return nullptr;
+    };
 
     // Each parameter: its values (a list is an axis of the grid), or the name of another parameter it equals.
     std::vector<std::pair<std::string, std::vector<double>>> axes;
     std::map<std::string, std::string> tied;
     for (const auto& [key, value] : layer.items()) {
       if (key == "type" || key == "comment") continue;
-      bool is_parameter = false;
-      for (const Parameter& parameter : parameters) is_parameter = is_parameter || key == parameter.name;
-      if (!is_parameter) fail(where + "." + key, "unknown parameter of " + type + " (known: " + known + ")");
+      if (!find(key)) fail(where + "." + key, "unknown parameter of " + type + " (known: " + known + ")");
       if (value.is_string()) {
         tied[key] = value.get<std::string>();
         continue;
@@ -205,22 +164,17 @@ class SuiteReader {
       if (!found) fail(where + "." + key, "'" + other + "' is not a numeric parameter of this layer");
     }
 
-    // Every combination of the axes.
+    // Every combination of the axes, each read as a model file's layer is (rtn/model_file.hpp), so a suite
+    // takes every parameter, default and check of the format.
     std::vector<std::size_t> index(axes.size(), 0);
     for (;;) {
       std::map<std::string, double> values;
-      for (const Parameter& parameter : parameters) {
-        if (parameter.fallback) values[parameter.name] = *parameter.fallback;
-      }
       for (std::size_t a = 0; a < axes.size(); ++a) values[axes[a].first] = axes[a].second[index[a]];
       for (const auto& [key, other] : tied) values[key] = values[other];
-      for (const Parameter& parameter : parameters) {
-        if (!values.count(parameter.name)) fail(where + "." + parameter.name, "missing");
-      }
-      const LayerSpec spec = make_spec(*kind, values);
-      if (const std::string problem = spec.validate(); !problem.empty())
-        fail(where, spec.to_string() + ": " + problem);
-      add_shape(suite_, spec);
+      Json point = Json::object();
+      point["type"] = type;
+      for (const auto& [key, value] : values) point[key] = typed_value(*find(key), value);
+      add_shape(suite_, parse_layer_json(point.dump(), path_, where));
 
       std::size_t a = 0;
       while (a < axes.size() && ++index[a] == axes[a].second.size()) index[a++] = 0;
