@@ -1,3 +1,4 @@
+#include "reference/torch_layer.hpp"
 #include "reference/torch_reference.hpp"
 #include "reference/torch_tensors.hpp"
 
@@ -14,6 +15,42 @@ std::vector<float> torch_conv1d(const LayerSpec& spec, const Weights& weights,
   if (spec.bias) options.bias(to_torch(weights.at("bias")));
   const torch::Tensor y = F::conv1d(x, to_torch(weights.at("weight")), options);
   return from_torch(y.transpose(1, 2));  // back to [1, frames, channels]: interleaved frames
+}
+
+namespace {
+
+// Conv1d as a function on a history tensor: the last (k-1)*d frames of input are kept for the next call.
+class StreamingConv1d final : public TorchLayer {
+ public:
+  StreamingConv1d(const LayerSpec& spec, const Weights& weights)
+      : spec_(spec), weight_(to_torch(weights.at("weight"))) {
+    if (spec.bias) bias_ = to_torch(weights.at("bias"));
+    reset();
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    namespace F = torch::nn::functional;
+    // [1, channels, history + frames]; the convolution without padding gives exactly `frames` outputs.
+    const torch::Tensor extended = torch::cat({history_, x.transpose(1, 2)}, 2);
+    auto options = F::Conv1dFuncOptions().dilation(spec_.dilation).groups(spec_.groups);
+    if (spec_.bias) options.bias(bias_);
+    const torch::Tensor y = F::conv1d(extended, weight_, options);
+    const int64_t keep = spec_.history_frames();
+    if (keep > 0) history_ = extended.slice(2, extended.size(2) - keep).contiguous();
+    return y.transpose(1, 2);
+  }
+
+  void reset() override { history_ = torch::zeros({1, spec_.input_size, spec_.history_frames()}, torch::kFloat32); }
+
+ private:
+  LayerSpec spec_;
+  torch::Tensor weight_, bias_, history_;
+};
+
+}  // namespace
+
+std::unique_ptr<TorchLayer> torch_conv1d_layer(const LayerSpec& spec, const Weights& weights) {
+  return std::make_unique<StreamingConv1d>(spec, weights);
 }
 
 }  // namespace rtn::testing

@@ -1,6 +1,8 @@
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 
+#include "reference/torch_layer.hpp"
 #include "reference/torch_reference.hpp"
 #include "reference/torch_tensors.hpp"
 
@@ -59,6 +61,72 @@ std::vector<float> torch_recurrent(const LayerSpec& spec, const Weights& weights
     return from_torch(std::get<0>(lstm->forward(x, std::make_tuple(torch::stack(h), torch::stack(c)))));
   }
   throw std::logic_error("not a recurrent layer: " + spec.to_string());
+}
+
+namespace {
+
+// A recurrent stack that carries its state, [layers, batch 1, hidden], across calls.
+template <typename Module, typename Options>
+class StreamingRecurrent final : public TorchLayer {
+ public:
+  StreamingRecurrent(const LayerSpec& spec, const Weights& weights) : spec_(spec) {
+    torch::NoGradGuard no_grad;
+    module_ = Module(Options(spec.input_size, spec.output_size)
+                         .num_layers(spec.num_layers)
+                         .bias(spec.bias)
+                         .batch_first(true));
+    copy_parameters(*module_, weights);
+    // A learned initial state (NAM's LSTM), per layer: what reset() returns to instead of zeros.
+    if (spec.initial_state) {
+      std::vector<torch::Tensor> h, c;
+      for (int layer = 0; layer < spec.num_layers; ++layer) {
+        h.push_back(to_torch(weights.at("initial_h_l" + std::to_string(layer))).reshape({1, spec.output_size}));
+        c.push_back(to_torch(weights.at("initial_c_l" + std::to_string(layer))).reshape({1, spec.output_size}));
+      }
+      initial_h_ = torch::stack(h);
+      initial_c_ = torch::stack(c);
+    }
+    reset();
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) override {
+    if constexpr (std::is_same_v<Module, torch::nn::LSTM>) {
+      auto [y, state] = module_->forward(x, std::make_tuple(h_, c_));
+      h_ = std::get<0>(state);
+      c_ = std::get<1>(state);
+      return y;
+    } else {
+      auto [y, h] = module_->forward(x, h_);
+      h_ = h;
+      return y;
+    }
+  }
+
+  void reset() override {
+    const auto zeros = [&] { return torch::zeros({spec_.num_layers, 1, spec_.output_size}, torch::kFloat32); };
+    h_ = initial_h_.defined() ? initial_h_.clone() : zeros();
+    c_ = initial_c_.defined() ? initial_c_.clone() : zeros();
+  }
+
+ private:
+  LayerSpec spec_;
+  Module module_{nullptr};
+  torch::Tensor initial_h_, initial_c_;  // [layers, 1, hidden], when the weights hold a learned initial state
+  torch::Tensor h_, c_;
+};
+
+}  // namespace
+
+std::unique_ptr<TorchLayer> torch_gru_layer(const LayerSpec& spec, const Weights& weights) {
+  // torch::nn::GRU computes PyTorch's GRU (reset gate after the recurrent product) only.
+  if (!spec.reset_after) {
+    throw NoTorchEquivalent("libtorch has no GRU with reset_after=false (" + spec.to_string() + ")");
+  }
+  return std::make_unique<StreamingRecurrent<torch::nn::GRU, torch::nn::GRUOptions>>(spec, weights);
+}
+
+std::unique_ptr<TorchLayer> torch_lstm_layer(const LayerSpec& spec, const Weights& weights) {
+  return std::make_unique<StreamingRecurrent<torch::nn::LSTM, torch::nn::LSTMOptions>>(spec, weights);
 }
 
 }  // namespace rtn::testing

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "reference/torch_layer.hpp"
 #include "reference/torch_tensors.hpp"
 
 namespace rtn::testing {
@@ -23,20 +24,48 @@ std::vector<float> from_torch(const torch::Tensor& tensor) {
   return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
+namespace {
+
+// Every built-in layer kind's reference, one line each (reference/torch_<layer>.cpp).
+std::vector<TorchReference>& reference_table() {
+  static std::vector<TorchReference> table = {
+      {"dense", &torch_dense, &torch_dense_layer},
+      {"conv1d", &torch_conv1d, &torch_conv1d_layer},
+      {"gru", &torch_recurrent, &torch_gru_layer},
+      {"lstm", &torch_recurrent, &torch_lstm_layer},
+      {"batchnorm1d", &torch_batchnorm, &torch_batchnorm_layer},
+      {"tanh", &torch_activation, &torch_activation_layer},
+      {"relu", &torch_activation, &torch_activation_layer},
+      {"sigmoid", &torch_activation, &torch_activation_layer},
+      {"softmax", &torch_activation, &torch_activation_layer},
+      {"elu", &torch_activation, &torch_activation_layer},
+      {"prelu", &torch_activation, &torch_activation_layer},
+      {"leaky_relu", &torch_activation, &torch_activation_layer},
+      {"wavenet", &torch_wavenet, nullptr},  // no streaming module: NAM's WaveNet is not a torch module
+  };
+  return table;
+}
+
+}  // namespace
+
+const TorchReference* find_torch_reference(LayerKind kind) {
+  const std::string_view name = layer_kind_name(kind);
+  for (const TorchReference& reference : reference_table()) {
+    if (reference.kind == name) return &reference;
+  }
+  return nullptr;
+}
+
+void register_torch_reference(TorchReference reference) { reference_table().push_back(std::move(reference)); }
+
 std::vector<float> torch_reference(const LayerSpec& spec, const Weights& weights, const std::vector<float>& input,
                                    int frames) {
   torch::NoGradGuard no_grad;
-  switch (spec.kind) {
-    case LayerKind::dense: return torch_dense(spec, weights, input, frames);
-    case LayerKind::conv1d: return torch_conv1d(spec, weights, input, frames);
-    case LayerKind::gru:
-    case LayerKind::lstm: return torch_recurrent(spec, weights, input, frames);
-    case LayerKind::batchnorm1d: return torch_batchnorm(spec, weights, input, frames);
-    case LayerKind::wavenet: return torch_wavenet(spec, weights, input, frames);
-    default:
-      if (is_activation(spec.kind)) return torch_activation(spec, weights, input, frames);
-  }
-  throw NoTorchEquivalent("no torch reference for " + spec.to_string());
+  const TorchReference* reference = find_torch_reference(spec.kind);
+  if (!reference) throw NoTorchEquivalent("no torch reference for " + spec.to_string());
+  if (reference->whole) return reference->whole(spec, weights, input, frames);
+  const std::unique_ptr<TorchLayer> layer = reference->streaming(spec, weights);
+  return from_torch(layer->forward(frames_to_torch(input, frames, spec.input_size)));
 }
 
 }  // namespace rtn::testing

@@ -2,7 +2,9 @@
 // The oracle: PyTorch (libtorch) computing what a LayerSpec describes, on the same weights.
 // This header does not include torch, so the tests that use it compile quickly; only the
 // reference/*.cpp files do.
+#include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "rtn/layer_spec.hpp"
@@ -25,7 +27,27 @@ class NoTorchEquivalent : public std::logic_error {
 std::vector<float> torch_reference(const LayerSpec& spec, const Weights& weights, const std::vector<float>& input,
                                    int frames);
 
-// One function per layer family; torch_reference() picks by spec.kind.
+class TorchLayer;  // reference/torch_layer.hpp
+
+// How libtorch computes one layer kind: the oracle of its conformance tests, and the "libtorch" that rtn-tune
+// and `rtn bench` time. Adding a layer kind: a file reference/torch_<layer>.cpp with its functions and a line
+// in torch_reference.cpp's table (or register_torch_reference() at run time).
+struct TorchReference {
+  std::string kind;  // the layer kind's name
+  // Runs the layer from zero state (or its stored initial state) over a whole signal, as torch_reference()
+  // documents; nullptr: the streaming layer in one call.
+  std::vector<float> (*whole)(const LayerSpec&, const Weights&, const std::vector<float>& input, int frames) = nullptr;
+  // The layer as a streaming torch module. Throws NoTorchEquivalent for a shape torch cannot stream; nullptr:
+  // none for any shape.
+  std::unique_ptr<TorchLayer> (*streaming)(const LayerSpec&, const Weights&) = nullptr;
+};
+
+// The reference of `kind`, or nullptr when there is none. Allocates on the first call.
+const TorchReference* find_torch_reference(LayerKind kind);
+// Adds the reference of a layer kind registered at run time (rtn::register_layer_kind()). Allocates.
+void register_torch_reference(TorchReference reference);
+
+// The built-in kinds' functions (torch_reference.cpp's table lists them).
 std::vector<float> torch_dense(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
 std::vector<float> torch_activation(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
 std::vector<float> torch_batchnorm(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
@@ -36,5 +58,12 @@ std::vector<float> torch_wavenet(const LayerSpec&, const Weights&, const std::ve
 // A GRU with reset_after == false, which torch::nn::GRU cannot express; torch_recurrent() calls it.
 std::vector<float> torch_gru_reset_before(const LayerSpec&, const Weights&, const std::vector<float>&,
                                           int frames);
+// Their streaming layers (the WaveNet has none).
+std::unique_ptr<TorchLayer> torch_dense_layer(const LayerSpec&, const Weights&);
+std::unique_ptr<TorchLayer> torch_activation_layer(const LayerSpec&, const Weights&);
+std::unique_ptr<TorchLayer> torch_batchnorm_layer(const LayerSpec&, const Weights&);
+std::unique_ptr<TorchLayer> torch_conv1d_layer(const LayerSpec&, const Weights&);
+std::unique_ptr<TorchLayer> torch_gru_layer(const LayerSpec&, const Weights&);
+std::unique_ptr<TorchLayer> torch_lstm_layer(const LayerSpec&, const Weights&);
 
 }  // namespace rtn::testing

@@ -10,15 +10,15 @@
 
 namespace rtn::testing {
 
-// Weights of every array the spec needs, uniform in +-1/sqrt(fan-in) as PyTorch initialises them
-// (batchnorm variances positive). Deterministic for a given generator state.
+// Weights of every array the spec needs, uniform in the kind's test range (rtn/layer_descriptor.hpp), by
+// default +-1/sqrt(fan-in) as PyTorch initialises them. Deterministic for a given generator state.
 Weights random_weights(const LayerSpec& spec, std::mt19937& rng);
 // frames x channels uniform values in [-amplitude, amplitude].
 std::vector<float> random_signal(int frames, int channels, std::mt19937& rng, float amplitude = 1.0f);
 
-// The shapes the conformance test runs each kernel of `kind` on: sizes 1, 2, 3, 7, 8, 13, 16, 17, 24, 32,
-// 40, 64 (odd sizes and non-multiples of every SIMD width), and for conv1d kernels 1-5, dilations 1, 2, 4
-// and groups.
+// The shapes the conformance test runs each kernel of `kind` on (its descriptor's): sizes 1, 2, 3, 7, 8, 13,
+// 16, 17, 24, 32, 40, 64 (odd sizes and non-multiples of every SIMD width), and for conv1d kernels 1-5,
+// dilations 1, 2, 4 and groups.
 std::vector<LayerSpec> conformance_shapes(LayerKind kind);
 // One mid-sized, typical shape of `kind` (for the block-size and allocation tests).
 LayerSpec typical_shape(LayerKind kind);
