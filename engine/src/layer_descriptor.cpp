@@ -51,6 +51,9 @@ struct KindTable {
 };
 
 void add(KindTable& table, LayerDescriptor descriptor) {
+  if (descriptor.kind == LayerDescriptor::kNewKind) {
+    descriptor.kind = table.kinds.empty() ? LayerKind{} : static_cast<LayerKind>(static_cast<int>(table.kinds.back()) + 1);
+  }
   for (const LayerDescriptor* known : table.by_kind) {
     if (known->name == descriptor.name) throw Error("layer kind '" + descriptor.name + "' is already registered");
     if (known->kind == descriptor.kind) {
@@ -67,11 +70,16 @@ void add(KindTable& table, LayerDescriptor descriptor) {
 
 KindTable& kind_table() {
   static KindTable table = [] {
-    KindTable built_in;
+    std::vector<LayerDescriptor> descriptors;
 #define RTN_LAYER(layer) \
-  for (LayerDescriptor& descriptor : layer##_descriptors()) add(built_in, std::move(descriptor));
+  for (LayerDescriptor& descriptor : layer##_descriptors()) descriptors.push_back(std::move(descriptor));
 #include "layers/layers.def"
 #undef RTN_LAYER
+    // The kinds with LayerKind values first, so that the others' new values come after all of them.
+    std::stable_partition(descriptors.begin(), descriptors.end(),
+                          [](const LayerDescriptor& descriptor) { return descriptor.kind != LayerDescriptor::kNewKind; });
+    KindTable built_in;
+    for (LayerDescriptor& descriptor : descriptors) add(built_in, std::move(descriptor));
     return built_in;
   }();
   return table;
@@ -103,10 +111,9 @@ LayerKind register_layer_kind(LayerDescriptor descriptor) {
     throw Error(where + "the descriptor needs conformance_shapes and typical_shape, so that it is tested");
   }
   KindTable& table = kind_table();
-  descriptor.kind = static_cast<LayerKind>(static_cast<int>(table.kinds.back()) + 1);
-  const LayerKind kind = descriptor.kind;
+  descriptor.kind = LayerDescriptor::kNewKind;
   add(table, std::move(descriptor));
-  return kind;
+  return table.by_kind.back()->kind;
 }
 
 const LayerParameter* find_parameter(const LayerDescriptor& descriptor, const LayerParameter::Field& field) noexcept {

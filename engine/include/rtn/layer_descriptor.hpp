@@ -56,8 +56,10 @@ struct WeightRange {
 };
 
 struct LayerDescriptor {
-  // Set by the registry: the built-in kinds' LayerKind values, or a new value for a kind registered at run time.
-  LayerKind kind = LayerKind::dense;
+  // kNewKind: the registry gives the kind a value after the others (a kind registered at run time, or a
+  // built-in kind that no code names by a LayerKind value).
+  static constexpr LayerKind kNewKind = static_cast<LayerKind>(-1);
+  LayerKind kind = kNewKind;
   std::string name;  // in model files, profiles and keys: "lstm"
   // In the key's order. The parameter whose field is input_size names the layer's input in messages.
   std::vector<LayerParameter> parameters;
@@ -103,7 +105,8 @@ const LayerDescriptor* find_layer_descriptor(LayerKind kind) noexcept;
 // Every registered kind, in LayerKind's order (run-time kinds last).
 const std::vector<const LayerDescriptor*>& layer_descriptors();
 
-// Adds a layer kind at run time and returns its LayerKind (a value after the built-in ones). The descriptor
+// Adds a layer kind at run time and returns its LayerKind (a value after the others; the descriptor's own is
+// ignored). The descriptor
 // needs a new name, conformance_shapes and typical_shape. Allocates. Throws rtn::Error when the name is taken
 // or the descriptor is incomplete. Register before building models or enumerating kinds on other threads.
 LayerKind register_layer_kind(LayerDescriptor descriptor);
