@@ -53,4 +53,6 @@ std::unique_ptr<TorchLayer> torch_conv1d_layer(const LayerSpec& spec, const Weig
   return std::make_unique<StreamingConv1d>(spec, weights);
 }
 
+std::vector<TorchReference> torch_conv1d_references() { return {{"conv1d", &torch_conv1d, &torch_conv1d_layer}}; }
+
 }  // namespace rtn::testing

@@ -129,4 +129,7 @@ std::unique_ptr<TorchLayer> torch_lstm_layer(const LayerSpec& spec, const Weight
   return std::make_unique<StreamingRecurrent<torch::nn::LSTM, torch::nn::LSTMOptions>>(spec, weights);
 }
 
+std::vector<TorchReference> torch_gru_references() { return {{"gru", &torch_recurrent, &torch_gru_layer}}; }
+std::vector<TorchReference> torch_lstm_references() { return {{"lstm", &torch_recurrent, &torch_lstm_layer}}; }
+
 }  // namespace rtn::testing

@@ -24,25 +24,24 @@ std::vector<float> from_torch(const torch::Tensor& tensor) {
   return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
+// Each layer folder's references (reference/torch_<folder>.cpp).
+#define RTN_LAYER(layer) std::vector<TorchReference> torch_##layer##_references();
+#include "layers/layers.def"
+#undef RTN_LAYER
+
 namespace {
 
-// Every built-in layer kind's reference, one line each (reference/torch_<layer>.cpp).
+// Every built-in layer kind's references: one function per layer folder of engine/src/layers/layers.def,
+// torch_<folder>_references() in reference/torch_<folder>.cpp (or the file of its family).
 std::vector<TorchReference>& reference_table() {
-  static std::vector<TorchReference> table = {
-      {"dense", &torch_dense, &torch_dense_layer},
-      {"conv1d", &torch_conv1d, &torch_conv1d_layer},
-      {"gru", &torch_recurrent, &torch_gru_layer},
-      {"lstm", &torch_recurrent, &torch_lstm_layer},
-      {"batchnorm1d", &torch_batchnorm, &torch_batchnorm_layer},
-      {"tanh", &torch_activation, &torch_activation_layer},
-      {"relu", &torch_activation, &torch_activation_layer},
-      {"sigmoid", &torch_activation, &torch_activation_layer},
-      {"softmax", &torch_activation, &torch_activation_layer},
-      {"elu", &torch_activation, &torch_activation_layer},
-      {"prelu", &torch_activation, &torch_activation_layer},
-      {"leaky_relu", &torch_activation, &torch_activation_layer},
-      {"wavenet", &torch_wavenet, nullptr},  // no streaming module: NAM's WaveNet is not a torch module
-  };
+  static std::vector<TorchReference> table = [] {
+    std::vector<TorchReference> references;
+#define RTN_LAYER(layer) \
+  for (TorchReference& reference : torch_##layer##_references()) references.push_back(std::move(reference));
+#include "layers/layers.def"
+#undef RTN_LAYER
+    return references;
+  }();
   return table;
 }
 

@@ -30,8 +30,9 @@ std::vector<float> torch_reference(const LayerSpec& spec, const Weights& weights
 class TorchLayer;  // reference/torch_layer.hpp
 
 // How libtorch computes one layer kind: the oracle of its conformance tests, and the "libtorch" that rtn-tune
-// and `rtn bench` time. Adding a layer kind: a file reference/torch_<layer>.cpp with its functions and a line
-// in torch_reference.cpp's table (or register_torch_reference() at run time).
+// and `rtn bench` time. A layer folder's kinds have theirs in reference/torch_<folder>.cpp, returned by
+// torch_<folder>_references(), which torch_reference.cpp collects from engine/src/layers/layers.def; a kind
+// registered at run time adds its own with register_torch_reference().
 struct TorchReference {
   std::string kind;  // the layer kind's name
   // Runs the layer from zero state (or its stored initial state) over a whole signal, as torch_reference()
@@ -47,7 +48,7 @@ const TorchReference* find_torch_reference(LayerKind kind);
 // Adds the reference of a layer kind registered at run time (rtn::register_layer_kind()). Allocates.
 void register_torch_reference(TorchReference reference);
 
-// The built-in kinds' functions (torch_reference.cpp's table lists them).
+// The built-in kinds' functions.
 std::vector<float> torch_dense(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
 std::vector<float> torch_activation(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);
 std::vector<float> torch_batchnorm(const LayerSpec&, const Weights&, const std::vector<float>&, int frames);

@@ -155,4 +155,7 @@ std::vector<float> torch_wavenet(const LayerSpec& spec, const Weights& weights,
   return from_torch(y.transpose(1, 2));
 }
 
+// No streaming module: Neural Amp Modeler's WaveNet is not a torch module.
+std::vector<TorchReference> torch_wavenet_references() { return {{"wavenet", &torch_wavenet, nullptr}}; }
+
 }  // namespace rtn::testing
