@@ -32,6 +32,7 @@
 #include "suite.hpp"
 #include "support/test_data.hpp"
 #include "timing.hpp"
+#include "tune_command.hpp"
 
 #ifdef RTN_TUNE_WITH_TORCH
 #include "reference/torch_reference.hpp"
@@ -824,10 +825,8 @@ class Tuner {
 };
 
 }  // namespace
-}  // namespace rtn::tune
 
-int main(int argc, char** argv) {
-  using namespace rtn::tune;
+int run_tune_command(int argc, char** argv) {
   const std::vector<std::string> arguments(argv + 1, argv + argc);
   for (const std::string& argument : arguments) {
     if (argument == "-h" || argument == "--help") {
@@ -846,3 +845,5 @@ int main(int argc, char** argv) {
     return kExitError;
   }
 }
+
+}  // namespace rtn::tune
