@@ -1,0 +1,79 @@
+// rtn-tune's suite files (tuner/suite.cpp): each grid point of a layer is read by the model format's own
+// reader, so a suite takes every parameter a model file takes (a GRU's reset_after, a kind registered at run
+// time) with the same checks and messages.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "rtn/error.hpp"
+#include "suite.hpp"
+#include "toy_layer/toy_layer.hpp"
+
+namespace rtn::tune {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// The keys of the shapes a suite with these layers expands to.
+std::vector<std::string> suite_keys(const std::string& layers) {
+  const std::string path = ::testing::TempDir() + "rtn_suite_test.json";
+  std::ofstream(path) << R"({"format": "rtn-suite", "version": 1, "layers": [)" << layers << "]}";
+  Suite suite;
+  add_suite(suite, path);
+  std::remove(path.c_str());
+  std::vector<std::string> keys;
+  for (const LayerSpec& spec : suite.shapes) keys.push_back(spec.to_string());
+  return keys;
+}
+
+std::string suite_error(const std::string& layers) {
+  try {
+    suite_keys(layers);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(Suite, GridsAndTiedParameters) {
+  EXPECT_THAT(suite_keys(R"({"type": "dense", "in_features": [8, 16], "out_features": "in_features", "bias": false})"),
+              ElementsAre("dense(in=8,out=8,bias=0)", "dense(in=16,out=16,bias=0)"));
+  EXPECT_THAT(suite_keys(R"({"type": "conv1d", "in_channels": 4, "out_channels": 4, "kernel_size": 3,
+                             "dilation": [1, 8], "groups": 4})"),
+              ElementsAre("conv1d(in=4,out=4,kernel=3,dilation=1,groups=4,bias=1)",
+                          "conv1d(in=4,out=4,kernel=3,dilation=8,groups=4,bias=1)"));
+  EXPECT_THAT(suite_keys(R"({"type": "leaky_relu", "channels": 8, "negative_slope": 0.2})"),
+              ElementsAre("leaky_relu(channels=8,slope=0.2)"));
+}
+
+// Suites used to drop reset_after: every GRU of a suite was PyTorch's.
+TEST(Suite, KeepsGruResetAfter) {
+  EXPECT_THAT(suite_keys(R"({"type": "gru", "input_size": 1, "hidden_size": 8, "reset_after": [true, false]})"),
+              ElementsAre("gru(in=1,hidden=8,layers=1,bias=1)", "gru(in=1,hidden=8,layers=1,bias=1,reset_after=0)"));
+}
+
+TEST(Suite, ChecksAsModelFilesDo) {
+  EXPECT_THAT(suite_error(R"({"type": "gru", "input_size": 1, "hidden_size": 0})"),
+              HasSubstr("rtn_suite_test.json: layers[0].hidden_size: expected an integer >= 1, got 0"));
+  EXPECT_THAT(suite_error(R"({"type": "gru", "input_size": 1})"),
+              HasSubstr("layers[0].hidden_size: missing (expected an integer >= 1)"));
+  EXPECT_THAT(suite_error(R"({"type": "conv1d", "in_channels": 4, "out_channels": 4, "kernel_size": 3, "groups": 3})"),
+              HasSubstr("layers[0]: groups (3) must divide both input channels (4) and output channels (4)"));
+  EXPECT_THAT(suite_error(R"({"type": "tanh"})"), HasSubstr("layers[0].channels: missing"));
+  EXPECT_THAT(suite_error(R"({"type": "gru", "input_size": 1, "hidden_size": 8, "resetafter": 1})"),
+              HasSubstr("layers[0].resetafter: unknown parameter of gru"));
+}
+
+TEST(Suite, TakesAKindRegisteredAtRunTime) {
+  testing::toy_layer_kind();
+  EXPECT_THAT(suite_keys(R"({"type": "toy_scale", "channels": [2, 5], "gain": 0.5})"),
+              ElementsAre("toy_scale(channels=2,gain=0.5)", "toy_scale(channels=5,gain=0.5)"));
+}
+
+}  // namespace
+}  // namespace rtn::tune
