@@ -83,7 +83,7 @@ function(rtn_add_isa_level target level sources)
   add_custom_command(
     OUTPUT ${object}
     COMMAND ${CMAKE_LINKER} -r --force-group-allocation -o ${linked} $<TARGET_OBJECTS:${objects}>
-    COMMAND ${CMAKE_OBJCOPY} --keep-global-symbol=_ZN3rtn${length}isa_${level}13xsimd_kernelsENS_14ImplementationES1_
+    COMMAND ${CMAKE_OBJCOPY} --keep-global-symbol=_ZN3rtn${length}isa_${level}13xsimd_kernelsERKNS_19SimdImplementationsE
             ${linked} ${object}
     DEPENDS ${objects} $<TARGET_OBJECTS:${objects}>
     COMMAND_EXPAND_LISTS

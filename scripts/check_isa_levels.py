@@ -88,7 +88,7 @@ def defined_global_symbols(path):
 
 def entry_symbol(level):
     namespace = "isa_" + level
-    return "_ZN3rtn%d%s13xsimd_kernelsENS_14ImplementationES1_" % (len(namespace), namespace)
+    return "_ZN3rtn%d%s13xsimd_kernelsERKNS_19SimdImplementationsE" % (len(namespace), namespace)
 
 
 def load_time_code(path):

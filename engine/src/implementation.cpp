@@ -95,6 +95,7 @@ struct ImplementationTable {
     std::string_view variant;  // the name's last part for a variant ("fixed"), empty for the generic kernels
     std::string_view description;
   };
+  static constexpr std::string_view kLanes = "a chunk's frames in the SIMD lanes (channel-major)";
   // The generic rows come first, at the index of their Backend value; then the build's own variants; then
   // each level's rows, generic then variants.
   static constexpr Row kRows[] = {
@@ -102,15 +103,22 @@ struct ImplementationTable {
       {"eigen", Backend::eigen, IsaLevel::target, "", ""},
       {"xsimd", Backend::xsimd, IsaLevel::target, "", ""},
       {"xsimd.fixed", Backend::xsimd, IsaLevel::target, "fixed", "layer sizes known at compile time"},
+      {"xsimd.lanes", Backend::xsimd, IsaLevel::target, "lanes", kLanes},
       {"xsimd.sse4", Backend::xsimd, IsaLevel::sse4, "", "compiled for x86-64-v2 (SSE4.2)"},
       {"xsimd.sse4.fixed", Backend::xsimd, IsaLevel::sse4, "fixed",
        "layer sizes known at compile time, compiled for x86-64-v2 (SSE4.2)"},
+      {"xsimd.sse4.lanes", Backend::xsimd, IsaLevel::sse4, "lanes",
+       "a chunk's frames in the SIMD lanes (channel-major), compiled for x86-64-v2 (SSE4.2)"},
       {"xsimd.avx2", Backend::xsimd, IsaLevel::avx2, "", "compiled for x86-64-v3 (AVX2 + FMA)"},
       {"xsimd.avx2.fixed", Backend::xsimd, IsaLevel::avx2, "fixed",
        "layer sizes known at compile time, compiled for x86-64-v3 (AVX2 + FMA)"},
+      {"xsimd.avx2.lanes", Backend::xsimd, IsaLevel::avx2, "lanes",
+       "a chunk's frames in the SIMD lanes (channel-major), compiled for x86-64-v3 (AVX2 + FMA)"},
       {"xsimd.avx512", Backend::xsimd, IsaLevel::avx512, "", "compiled for x86-64-v4 (AVX-512)"},
       {"xsimd.avx512.fixed", Backend::xsimd, IsaLevel::avx512, "fixed",
        "layer sizes known at compile time, compiled for x86-64-v4 (AVX-512)"},
+      {"xsimd.avx512.lanes", Backend::xsimd, IsaLevel::avx512, "lanes",
+       "a chunk's frames in the SIMD lanes (channel-major), compiled for x86-64-v4 (AVX-512)"},
   };
   static constexpr std::size_t kCount = sizeof(kRows) / sizeof(kRows[0]);
 

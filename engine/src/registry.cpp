@@ -14,7 +14,7 @@ namespace rtn {
 // of the build's own target (declared in factories.hpp).
 #define RTN_DECLARE_ISA_LEVEL(level) \
   namespace isa_##level {           \
-  std::vector<KernelEntry> xsimd_kernels(Implementation generic, Implementation fixed); \
+  std::vector<KernelEntry> xsimd_kernels(const SimdImplementations& names); \
   }
 RTN_DECLARE_ISA_LEVEL(sse4)
 RTN_DECLARE_ISA_LEVEL(avx2)
@@ -22,7 +22,7 @@ RTN_DECLARE_ISA_LEVEL(avx512)
 
 namespace {
 
-using SimdKernels = std::vector<KernelEntry> (*)(Implementation generic, Implementation fixed);
+using SimdKernels = std::vector<KernelEntry> (*)(const SimdImplementations& names);
 
 SimdKernels simd_kernels_of(IsaLevel level) noexcept {
   switch (level) {
@@ -43,7 +43,7 @@ SimdKernels simd_kernels_of(IsaLevel level) noexcept {
 }
 
 // The xsimd kernels this CPU runs: of every compiled level it has the features for, each level's under its
-// own names ("xsimd.avx2", "xsimd.avx2.fixed"), or those compiled for the build's own target.
+// own names ("xsimd.avx2", "xsimd.avx2.fixed", "xsimd.avx2.lanes"), or those compiled for the build's own target.
 void add_simd_kernels(std::vector<KernelEntry>& entries) {
   std::vector<IsaLevel> levels = compiled_isa_levels();
   if (levels.empty()) levels.push_back(IsaLevel::target);
@@ -51,9 +51,10 @@ void add_simd_kernels(std::vector<KernelEntry>& entries) {
     const SimdKernels kernels = simd_kernels_of(level);
     if (!kernels || !machine_runs(this_machine(), level)) continue;
     const std::string suffix = level == IsaLevel::target ? "" : "." + std::string(isa_level_name(level));
-    const std::optional<Implementation> generic = Implementation::parse("xsimd" + suffix);
-    const std::optional<Implementation> fixed = Implementation::parse("xsimd" + suffix + ".fixed");
-    for (const KernelEntry& entry : kernels(*generic, *fixed)) entries.push_back(entry);
+    const SimdImplementations names{*Implementation::parse("xsimd" + suffix),
+                                    *Implementation::parse("xsimd" + suffix + ".fixed"),
+                                    *Implementation::parse("xsimd" + suffix + ".lanes")};
+    for (const KernelEntry& entry : kernels(names)) entries.push_back(entry);
   }
 }
 

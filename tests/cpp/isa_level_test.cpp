@@ -63,7 +63,7 @@ TEST(IsaLevels, AMachineRunsALevelWhenItHasEveryFeatureOfItAndOfTheLevelsBelow) 
 TEST(IsaLevels, LevelNamesParseAndSayTheirLevel) {
   for (IsaLevel level : {IsaLevel::sse4, IsaLevel::avx2, IsaLevel::avx512}) {
     const std::string name = "xsimd." + std::string(isa_level_name(level));
-    for (const std::string& each : {name, name + ".fixed"}) {
+    for (const std::string& each : {name, name + ".fixed", name + ".lanes"}) {
       const std::optional<Implementation> implementation = Implementation::parse(each);
       ASSERT_TRUE(implementation) << each;
       EXPECT_EQ(implementation->name(), each);

@@ -8,6 +8,7 @@
 
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
+#include "rtn/registry.hpp"
 #include "support/test_data.hpp"
 
 namespace rtn::testing {
@@ -102,13 +103,15 @@ TEST(Model, NonFiniteInputIsProcessedAsSilence) {
 TEST(Model, DescribeReportsBackendsAndWhy) {
   BackendSelection selection;
   selection.all = Backend::stl;
-  selection.per_layer[1] = compiled_implementations().back();
+  // The last implementation that computes the model's dense layer (the last of all may be a WaveNet's).
+  const Implementation dense_last = implementations_for(LayerSpec::dense(12, 1)).back();
+  selection.per_layer[1] = dense_last;
   Model model = Model::build(lstm_model(false), selection);
   const std::vector<LayerReport> layers = model.describe();
   ASSERT_EQ(layers.size(), 2u);
   EXPECT_EQ(layers[0].implementation, Backend::stl);
   EXPECT_EQ(layers[0].reason, "forced for all layers");
-  EXPECT_EQ(layers[1].implementation, compiled_implementations().back());
+  EXPECT_EQ(layers[1].implementation, dense_last);
   EXPECT_EQ(layers[1].reason, "forced for this layer");
   EXPECT_EQ(layers[0].parameters, 4u * 12 * (1 + 12) + 2 * 4 * 12);
   EXPECT_EQ(layers[1].spec.to_string(), "dense(in=12,out=1,bias=1)");

@@ -18,6 +18,7 @@
 #include "rtn/dispatcher.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
+#include "rtn/registry.hpp"
 #include "support/test_data.hpp"
 
 namespace rtn::testing {
@@ -385,7 +386,8 @@ TEST(Dispatcher, ExactEntryDecides) {
 }
 
 TEST(Dispatcher, NearestShapeOfTheSameKindDecides) {
-  const Implementation small_choice = compiled_implementations().front(), large_choice = compiled_implementations().back();
+  const Implementation small_choice = compiled_implementations().front();
+  const Implementation large_choice = implementations_for(LayerSpec::lstm(1, 64)).back();
   const Dispatcher dispatcher(accept_profile(this_machines_profile(
       {entry(LayerSpec::lstm(1, 16), 64, small_choice), entry(LayerSpec::lstm(1, 64), 64, large_choice),
        entry(LayerSpec::gru(1, 8), 64, small_choice)})));

@@ -22,11 +22,17 @@ namespace rtn {
 #include "layers/layers.def"
 #undef RTN_LAYER
 
-// The xsimd kernels of one instruction-set level (layers/simd_kernels.cpp), registered as `generic` and its
-// fixed-size variant `fixed`. Declared for the level this file is compiled for: registry.cpp declares each
-// level's own.
+// The names the xsimd kernels of one instruction-set level are registered under: the generic kernels and
+// each variant's ("xsimd.avx2", "xsimd.avx2.fixed", "xsimd.avx2.lanes").
+struct SimdImplementations {
+  Implementation generic;
+  Implementation fixed;  // sizes known at compile time
+  Implementation lanes;  // a chunk's frames in the SIMD lanes
+};
+// The xsimd kernels of one instruction-set level (layers/simd_kernels.cpp). Declared for the level this file
+// is compiled for: registry.cpp declares each level's own.
 inline namespace RTN_ISA_NAMESPACE {
-std::vector<KernelEntry> xsimd_kernels(Implementation generic, Implementation fixed);
+std::vector<KernelEntry> xsimd_kernels(const SimdImplementations& names);
 }
 // The fixed-size kernels of each layer (layers/<layer>/xsimd_fixed.cpp), registered as `fixed`.
 KernelEntry dense_xsimd_fixed_kernels(Implementation fixed);
@@ -34,6 +40,8 @@ KernelEntry conv1d_xsimd_fixed_kernels(Implementation fixed);
 KernelEntry gru_xsimd_fixed_kernels(Implementation fixed);
 KernelEntry lstm_xsimd_fixed_kernels(Implementation fixed);
 KernelEntry wavenet_xsimd_fixed_kernels(Implementation fixed);
+// The WaveNet with time in the SIMD lanes (layers/wavenet/xsimd_lanes.cpp), registered as `lanes`.
+KernelEntry wavenet_xsimd_lanes_kernels(Implementation lanes);
 
 // The registry entry of a fixed-size variant of a layer: one entry for all its compiled sizes N, which
 // builds the kernel compiled for the layer's size. Fixed<N> provides

@@ -149,6 +149,20 @@ WaveNetSpec newer_features(bool films) {
   return spec;
 }
 
+// newer_features() without what only the generic kernel computes (groups, head1x1, PReLU): a bottleneck
+// narrower than the channels, every gating mode, a head kernel, as the lanes kernel computes them.
+WaveNetSpec ungrouped_features() {
+  WaveNetSpec spec = newer_features(false);
+  WaveNetLayerArray& array = spec.arrays[0];
+  array.groups_input = array.layer1x1_groups = array.head1x1_groups = 1;
+  array.head1x1 = false;
+  array.head1x1_out = 0;
+  array.layers[1].activation = WaveNetActivation::simple(Type::tanh);
+  spec.arrays[1].input_size = array.channels;
+  spec.arrays[1].layer1x1 = true;
+  return spec;
+}
+
 // A condition network (whose 4 outputs condition the main network), grouped input mixin and FiLMs, and a
 // post-stack head.
 WaveNetSpec conditioned() {
@@ -190,6 +204,7 @@ std::vector<LayerSpec> wavenet_conformance_shapes() {
           make(gated_stereo()),
           make(newer_features(false)),
           make(newer_features(true)),
+          make(ungrouped_features()),
           make(conditioned()),
           make(a2_like())};
 }

@@ -58,4 +58,25 @@ Film film(const Weights& weights, const std::string& name, const WaveNetFilm& sp
   return film;
 }
 
+bool supports_lanes(const WaveNetSpec& spec) noexcept {
+  if (spec.condition || spec.post_head) return false;
+  const auto element_wise = [](const WaveNetActivation& activation) {
+    return activation.type != WaveNetActivation::Type::prelu;
+  };
+  for (const WaveNetLayerArray& array : spec.arrays) {
+    if (array.groups_input != 1 || array.groups_input_mixin != 1 || !array.layer1x1 || array.layer1x1_groups != 1 ||
+        array.head1x1 || array.condition_size != spec.input_size) {
+      return false;
+    }
+    for (const WaveNetFilm& film : array.film) {
+      if (film.active) return false;
+    }
+    for (const WaveNetLayer& layer : array.layers) {
+      if (!element_wise(layer.activation)) return false;
+      if (layer.gating != WaveNetGating::none && !element_wise(layer.secondary)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace rtn

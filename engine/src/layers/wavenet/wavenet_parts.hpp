@@ -16,6 +16,11 @@
 
 namespace rtn {
 
+// Whether the kernel with time in the SIMD lanes (wavenet_lanes.hpp, xsimd.lanes) computes `spec`: no
+// condition network, FiLM, grouped convolution, head1x1 or post-stack head, a layer1x1, element-wise
+// activations (wavenet.cpp).
+bool supports_lanes(const WaveNetSpec& spec) noexcept;
+
 // A 1x1 convolution, y = W x (+ b). Groups are folded into one block-diagonal matrix: the WaveNet's grouped
 // 1x1s are small and few, and one product per frame beats one per group there.
 struct Pointwise {
