@@ -209,8 +209,8 @@ void add_suite(Suite& suite, const std::string& path) {
   suite.sources.push_back(path);
 }
 
-void add_model(Suite& suite, const std::string& path) {
-  const ModelDefinition definition = load_model_file(path);
+void add_model(Suite& suite, const std::string& path, const LoadOptions& options) {
+  const ModelDefinition definition = load_model_file(path, options);
   for (const LayerDefinition& layer : definition.layers) add_shape(suite, layer.spec);
   suite.sources.push_back(path);
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "rtn/layer_spec.hpp"
+#include "rtn/model_file.hpp"
 
 namespace rtn::tune {
 
@@ -18,8 +19,8 @@ bool is_suite_file(const std::string& path);
 // Adds a suite file's layers (grids expanded) and the shapes of the models it lists. Allocates.
 // Throws rtn::Error naming the file and the place in it ("s.json: layers[2].hidden_size: ...").
 void add_suite(Suite& suite, const std::string& path);
-// Adds the shapes of a model file's layers (any format load_model_file() reads). Allocates. Throws
-// rtn::Error.
-void add_model(Suite& suite, const std::string& path);
+// Adds the shapes of a model file's layers (any format load_model_file() reads, with `options`: the size of a
+// slimmable NAM model). Allocates. Throws rtn::Error.
+void add_model(Suite& suite, const std::string& path, const LoadOptions& options = {});
 
 }  // namespace rtn::tune

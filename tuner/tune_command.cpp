@@ -29,6 +29,7 @@
 #include "rtn/model.hpp"
 #include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
+#include "size_option.hpp"
 #include "suite.hpp"
 #include "support/test_data.hpp"
 #include "timing.hpp"
@@ -65,6 +66,7 @@ struct Options {
   bool torch = true;
   bool replace = false;
   unsigned seed = 1;
+  LoadOptions load;  // --size: which size of a slimmable NAM model
   std::string command_line;
 };
 
@@ -92,6 +94,8 @@ const char* kUsage =
     "this\n"
     "                      machine and build that this run does not measure)\n"
     "  --seed N            seed of the random weights and signals (default 1)\n"
+    "  --size S            the size of a slimmable Neural Amp Modeler model, 0 to 1: a SlimmableContainer's\n"
+    "                      submodel, or a slimmable WaveNet's channels (default 1: the full model)\n"
     "  -h, --help          show this help\n";
 
 std::vector<std::string> split(const std::string& text) {
@@ -118,6 +122,7 @@ Options parse_options(const std::vector<std::string>& arguments) {
   for (const std::string& argument : arguments)
     options.command_line += (options.command_line.empty() ? "" : " ") + argument;
   for (std::size_t i = 0; i < arguments.size(); ++i) {
+    if (cli::parse_size_option(arguments, i, options.load)) continue;
     std::string argument = arguments[i];
     std::string value;
     const bool takes_value = argument == "--backends" || argument == "--blocks" || argument == "--budget" ||
@@ -315,7 +320,7 @@ class Tuner {
       if (is_suite_file(input)) {
         add_suite(suite, input);
       } else {
-        add_model(suite, input);
+        add_model(suite, input, options_.load);
       }
     }
     std::vector<int> blocks = options_.blocks;
@@ -392,7 +397,7 @@ class Tuner {
     cli::Table table({{"model", false}, {"block", true}, {"tuned", true}, {"best single", false},
                       {"its ns", true}, {"tuned vs best", true}, {"GFLOP/s", true}, {"% peak", true}});
     for (const std::string& path : models) {
-      const ModelDefinition definition = load_model_file(path);
+      const ModelDefinition definition = load_model_file(path, options_.load);
       for (int block : blocks) {
         std::vector<std::string> names = {"tuned"};
         std::vector<std::unique_ptr<Model>> built;
