@@ -6,22 +6,16 @@
 
 #include "aligned_buffer.hpp"
 #include "backends/isa_namespace.hpp"
+#include "backends/scalar_spans.hpp"
 #include "rtn/backend.hpp"
 
 namespace rtn {
 inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_namespace.hpp
 
-struct StlOps {
+// Spans of one value at a time (ScalarSpans).
+struct StlOps : ScalarSpans {
   static constexpr Backend backend = Backend::stl;
 
-  // Spans (see XsimdOps): here one value at a time.
-  template <typename N, typename Op>
-  static void for_each_span(N n, Op op) noexcept {
-    for (int i = 0; i < n; ++i) op(0.0f, i);
-  }
-  template <typename V>
-  static V load(const float* p) noexcept { return *p; }
-  static void store(float* p, float v) noexcept { *p = v; }
   // The values an activation computes: each value once (a padded value would cost a scalar call).
   static constexpr int activation_span(int n) noexcept { return n; }
 

@@ -108,15 +108,8 @@ class LaneResidualLayer {
     activate_lane_rows<Ops>(activation_, z, stride, bottleneck_, frames);
     const int span = padded_size(frames);
     for (int b = 0; b < bottleneck_; ++b) {
-      float* __restrict top = z + static_cast<std::ptrdiff_t>(b) * stride;
-      const float* __restrict s = gate + static_cast<std::ptrdiff_t>(b) * stride;
-      if (blended) {
-        // s * activated + (1 - s) * before, as Neural Amp Modeler writes it.
-        const float* __restrict previous = scratch.before.values.data() + static_cast<std::ptrdiff_t>(b) * stride;
-        for (int t = 0; t < span; ++t) top[t] = s[t] * top[t] + (1.0f - s[t]) * previous[t];
-      } else {
-        for (int t = 0; t < span; ++t) top[t] *= s[t];
-      }
+      const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(b) * stride;
+      gate_or_blend(z + row, gate + row, blended ? scratch.before.values.data() + row : nullptr, span);
     }
   }
 

@@ -247,15 +247,9 @@ class WaveNetResidualLayer {
       }
     }
     for (int f = 0; f < frames; ++f) {
-      float* top = z + static_cast<std::ptrdiff_t>(f) * z_stride;
-      const float* s = gate.data() + static_cast<std::ptrdiff_t>(f) * gate.stride;
-      if (blended) {
-        // s * activated + (1 - s) * before, as Neural Amp Modeler writes it.
-        const float* previous = before.data() + static_cast<std::ptrdiff_t>(f) * before.stride;
-        for (int i = 0; i < width; ++i) top[i] = s[i] * top[i] + (1.0f - s[i]) * previous[i];
-      } else {
-        for (int i = 0; i < width; ++i) top[i] *= s[i];
-      }
+      gate_or_blend(z + static_cast<std::ptrdiff_t>(f) * z_stride,
+                    gate.data() + static_cast<std::ptrdiff_t>(f) * gate.stride,
+                    blended ? before.data() + static_cast<std::ptrdiff_t>(f) * before.stride : nullptr, width);
     }
   }
 

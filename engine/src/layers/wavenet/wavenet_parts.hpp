@@ -66,6 +66,18 @@ inline void set_frames(float* y, int y_stride, const float* values, int count, i
   }
 }
 
+// A gated or blended layer's activation, a = f(z top) combined with s = g(z bottom), over n floats in place
+// of `activated`: blending, s * activated + (1 - s) * before (as Neural Amp Modeler writes it; `before` is the
+// top before its activation); gating (before == nullptr), activated * s.
+inline void gate_or_blend(float* __restrict activated, const float* __restrict s, const float* __restrict before,
+                          int n) noexcept {
+  if (before) {
+    for (int i = 0; i < n; ++i) activated[i] = s[i] * activated[i] + (1.0f - s[i]) * before[i];
+  } else {
+    for (int i = 0; i < n; ++i) activated[i] *= s[i];
+  }
+}
+
 // y += x over the first `count` channels of `frames` frames.
 inline void add_frames(float* y, int y_stride, const float* x, int x_stride, int count, int frames) noexcept {
   for (int f = 0; f < frames; ++f) {
