@@ -11,7 +11,7 @@
 # Every level's inline functions and templates (xsimd, the standard library, rtn's own) must stay that
 # level's: the linker would otherwise keep one copy of each, perhaps the AVX-512 one, for every caller. So
 # each level's objects are linked into one relocatable object (ld -r, its section groups dissolved) and
-# every symbol but the level's entry point, rtn::isa_<level>::xsimd_kernels(), made local (objcopy);
+# every symbol but the level's entry point, rtn::isa_<level>::level_kernels(), made local (objcopy);
 # scripts/check_isa_levels.py checks the result.
 
 set(RTN_ISA_LEVELS "auto" CACHE STRING
@@ -64,6 +64,9 @@ function(rtn_add_isa_level target level sources)
   # The library's own settings (include paths, RTN_HAVE_* definitions), its target replaced by the level's.
   target_include_directories(${objects} PRIVATE $<TARGET_PROPERTY:${target},INCLUDE_DIRECTORIES>)
   target_include_directories(${objects} SYSTEM PRIVATE ${RTN_XSIMD_INCLUDES})
+  if(RTN_WITH_EIGEN)
+    target_link_libraries(${objects} PRIVATE Eigen3::Eigen)  # the level's copies of the eigen kernels
+  endif()
   target_compile_definitions(${objects} PRIVATE $<TARGET_PROPERTY:${target},COMPILE_DEFINITIONS>
                              RTN_ISA_LEVEL=${level})
   target_compile_features(${objects} PRIVATE cxx_std_17)
@@ -83,7 +86,7 @@ function(rtn_add_isa_level target level sources)
   add_custom_command(
     OUTPUT ${object}
     COMMAND ${CMAKE_LINKER} -r --force-group-allocation -o ${linked} $<TARGET_OBJECTS:${objects}>
-    COMMAND ${CMAKE_OBJCOPY} --keep-global-symbol=_ZN3rtn${length}isa_${level}13xsimd_kernelsERKNS_19SimdImplementationsE
+    COMMAND ${CMAKE_OBJCOPY} --keep-global-symbol=_ZN3rtn${length}isa_${level}13level_kernelsERKNS_20LevelImplementationsE
             ${linked} ${object}
     DEPENDS ${objects} $<TARGET_OBJECTS:${objects}>
     COMMAND_EXPAND_LISTS

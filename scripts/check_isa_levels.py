@@ -6,7 +6,7 @@
 
 A level's kernels can reach only (a) the code of its own object, (b) the symbols that object leaves undefined,
 which the final link resolves to the library's baseline code or to system libraries. So it suffices that:
-  1. each level object defines exactly one global symbol, its entry point rtn::isa_<level>::xsimd_kernels(),
+  1. each level object defines exactly one global symbol, its entry point rtn::isa_<level>::level_kernels(),
      and no weak or unique one: none of its inline functions or templates can be merged with another
      level's or the baseline's copy, in either direction, and no level calls into another;
   2. it runs no code when the library is loaded (no .init_array, .ctors, .preinit_array entries), where no
@@ -88,7 +88,7 @@ def defined_global_symbols(path):
 
 def entry_symbol(level):
     namespace = "isa_" + level
-    return "_ZN3rtn%d%s13xsimd_kernelsERKNS_19SimdImplementationsE" % (len(namespace), namespace)
+    return "_ZN3rtn%d%s13level_kernelsERKNS_20LevelImplementationsE" % (len(namespace), namespace)
 
 
 def load_time_code(path):

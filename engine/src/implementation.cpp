@@ -85,8 +85,8 @@ IsaLevel best_isa_level() {
 }
 
 // The table of implementations. Adding one: a row here (a variant after the generic rows), its kernels in
-// the registry (registry.cpp, or layers/simd_kernels.cpp for the SIMD ones), and nothing else: every tool and
-// test enumerates this table.
+// the registry (registry.cpp, or layers/level_kernels.cpp for those compiled per ISA level), and nothing
+// else: every tool and test enumerates this table.
 struct ImplementationTable {
   struct Row {
     std::string_view name;
@@ -97,23 +97,29 @@ struct ImplementationTable {
   };
   static constexpr std::string_view kLanes = "a chunk's frames in the SIMD lanes (channel-major)";
   // The generic rows come first, at the index of their Backend value; then the build's own variants; then
-  // each level's rows, generic then variants.
+  // each level's rows: its stl, eigen and xsimd kernels, then xsimd's variants.
   static constexpr Row kRows[] = {
       {"stl", Backend::stl, IsaLevel::target, "", ""},
       {"eigen", Backend::eigen, IsaLevel::target, "", ""},
       {"xsimd", Backend::xsimd, IsaLevel::target, "", ""},
       {"xsimd.fixed", Backend::xsimd, IsaLevel::target, "fixed", "layer sizes known at compile time"},
       {"xsimd.lanes", Backend::xsimd, IsaLevel::target, "lanes", kLanes},
+      {"stl.sse4", Backend::stl, IsaLevel::sse4, "", "compiled for x86-64-v2 (SSE4.2)"},
+      {"eigen.sse4", Backend::eigen, IsaLevel::sse4, "", "compiled for x86-64-v2 (SSE4.2)"},
       {"xsimd.sse4", Backend::xsimd, IsaLevel::sse4, "", "compiled for x86-64-v2 (SSE4.2)"},
       {"xsimd.sse4.fixed", Backend::xsimd, IsaLevel::sse4, "fixed",
        "layer sizes known at compile time, compiled for x86-64-v2 (SSE4.2)"},
       {"xsimd.sse4.lanes", Backend::xsimd, IsaLevel::sse4, "lanes",
        "a chunk's frames in the SIMD lanes (channel-major), compiled for x86-64-v2 (SSE4.2)"},
+      {"stl.avx2", Backend::stl, IsaLevel::avx2, "", "compiled for x86-64-v3 (AVX2 + FMA)"},
+      {"eigen.avx2", Backend::eigen, IsaLevel::avx2, "", "compiled for x86-64-v3 (AVX2 + FMA)"},
       {"xsimd.avx2", Backend::xsimd, IsaLevel::avx2, "", "compiled for x86-64-v3 (AVX2 + FMA)"},
       {"xsimd.avx2.fixed", Backend::xsimd, IsaLevel::avx2, "fixed",
        "layer sizes known at compile time, compiled for x86-64-v3 (AVX2 + FMA)"},
       {"xsimd.avx2.lanes", Backend::xsimd, IsaLevel::avx2, "lanes",
        "a chunk's frames in the SIMD lanes (channel-major), compiled for x86-64-v3 (AVX2 + FMA)"},
+      {"stl.avx512", Backend::stl, IsaLevel::avx512, "", "compiled for x86-64-v4 (AVX-512)"},
+      {"eigen.avx512", Backend::eigen, IsaLevel::avx512, "", "compiled for x86-64-v4 (AVX-512)"},
       {"xsimd.avx512", Backend::xsimd, IsaLevel::avx512, "", "compiled for x86-64-v4 (AVX-512)"},
       {"xsimd.avx512.fixed", Backend::xsimd, IsaLevel::avx512, "fixed",
        "layer sizes known at compile time, compiled for x86-64-v4 (AVX-512)"},
@@ -135,11 +141,12 @@ struct ImplementationTable {
     }
     return kCount;
   }
-  // What a row of the build's own target stands for: in a build with levels, where the SIMD kernels exist
-  // only per level, the same kernels at the best level this CPU runs.
+  // What a row of the build's own target stands for: in a build with levels, where the kernels exist per
+  // level (the baseline's stl and eigen ones are registered only on a CPU that runs no level), the same
+  // kernels at the best level this CPU runs.
   static std::size_t resolve(std::size_t index) noexcept {
     const Row& plain = kRows[index];
-    if (plain.level != IsaLevel::target || plain.backend != Backend::xsimd) return index;
+    if (plain.level != IsaLevel::target) return index;
     const IsaLevel best = best_isa_level();
     if (best == IsaLevel::target) return index;
     const std::size_t leveled = find(plain.backend, plain.variant, best);

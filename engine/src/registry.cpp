@@ -10,11 +10,11 @@
 
 namespace rtn {
 
-// The xsimd kernels of each instruction-set level compiled in (layers/simd_kernels.cpp, once per level), or
+// The kernels of each instruction-set level compiled in (layers/level_kernels.cpp, once per level), or
 // of the build's own target (declared in factories.hpp).
 #define RTN_DECLARE_ISA_LEVEL(level) \
   namespace isa_##level {           \
-  std::vector<KernelEntry> xsimd_kernels(const SimdImplementations& names); \
+  std::vector<KernelEntry> level_kernels(const LevelImplementations& names); \
   }
 RTN_DECLARE_ISA_LEVEL(sse4)
 RTN_DECLARE_ISA_LEVEL(avx2)
@@ -22,38 +22,40 @@ RTN_DECLARE_ISA_LEVEL(avx512)
 
 namespace {
 
-using SimdKernels = std::vector<KernelEntry> (*)(const SimdImplementations& names);
+using LevelKernels = std::vector<KernelEntry> (*)(const LevelImplementations& names);
 
-SimdKernels simd_kernels_of(IsaLevel level) noexcept {
+LevelKernels level_kernels_of(IsaLevel level) noexcept {
   switch (level) {
 #ifdef RTN_HAVE_ISA_SSE4
-    case IsaLevel::sse4: return &isa_sse4::xsimd_kernels;
+    case IsaLevel::sse4: return &isa_sse4::level_kernels;
 #endif
 #ifdef RTN_HAVE_ISA_AVX2
-    case IsaLevel::avx2: return &isa_avx2::xsimd_kernels;
+    case IsaLevel::avx2: return &isa_avx2::level_kernels;
 #endif
 #ifdef RTN_HAVE_ISA_AVX512
-    case IsaLevel::avx512: return &isa_avx512::xsimd_kernels;
+    case IsaLevel::avx512: return &isa_avx512::level_kernels;
 #endif
 #if defined(RTN_HAVE_XSIMD) && !defined(RTN_HAVE_ISA_LEVELS)
-    case IsaLevel::target: return &isa_target::xsimd_kernels;
+    case IsaLevel::target: return &isa_target::level_kernels;
 #endif
     default: return nullptr;
   }
 }
 
-// The xsimd kernels this CPU runs: of every compiled level it has the features for, each level's under its
-// own names ("xsimd.avx2", "xsimd.avx2.fixed", "xsimd.avx2.lanes"), or those compiled for the build's own target.
-void add_simd_kernels(std::vector<KernelEntry>& entries) {
+// The kernels compiled per level that this CPU runs: of every compiled level it has the features for, each
+// level's under its own names ("stl.avx2", "eigen.avx2", "xsimd.avx2", "xsimd.avx2.fixed",
+// "xsimd.avx2.lanes"), or the xsimd ones compiled for the build's own target.
+void add_level_kernels(std::vector<KernelEntry>& entries) {
   std::vector<IsaLevel> levels = compiled_isa_levels();
   if (levels.empty()) levels.push_back(IsaLevel::target);
   for (IsaLevel level : levels) {
-    const SimdKernels kernels = simd_kernels_of(level);
+    const LevelKernels kernels = level_kernels_of(level);
     if (!kernels || !machine_runs(this_machine(), level)) continue;
     const std::string suffix = level == IsaLevel::target ? "" : "." + std::string(isa_level_name(level));
-    const SimdImplementations names{*Implementation::parse("xsimd" + suffix),
-                                    *Implementation::parse("xsimd" + suffix + ".fixed"),
-                                    *Implementation::parse("xsimd" + suffix + ".lanes")};
+    const LevelImplementations names{*Implementation::parse("stl" + suffix), *Implementation::parse("eigen" + suffix),
+                                     *Implementation::parse("xsimd" + suffix),
+                                     *Implementation::parse("xsimd" + suffix + ".fixed"),
+                                     *Implementation::parse("xsimd" + suffix + ".lanes")};
     for (const KernelEntry& entry : kernels(names)) entries.push_back(entry);
   }
 }
@@ -74,12 +76,16 @@ void add(std::vector<KernelEntry>& entries, LayerKind kind, KernelFactory stl, K
 
 std::vector<KernelEntry> build_registry() {
   std::vector<KernelEntry> entries;
-  // Every layer folder's stl and eigen kernels, for each kind it computes.
+  // Every layer folder's stl and eigen kernels compiled for the baseline, for each kind it computes. In a
+  // build with ISA levels, only on a CPU that runs none of them: the levels' own copies stand for them
+  // ("stl" names the best level's, as "xsimd" does).
+  if (best_isa_level() == IsaLevel::target) {
 #define RTN_LAYER(layer) \
   for (const LayerDescriptor& descriptor : layer##_descriptors()) RTN_ADD_LAYER(entries, descriptor.kind, layer);
 #include "layers/layers.def"
 #undef RTN_LAYER
-  add_simd_kernels(entries);
+  }
+  add_level_kernels(entries);
   std::stable_sort(entries.begin(), entries.end(), [](const KernelEntry& a, const KernelEntry& b) {
     return a.kind != b.kind ? a.kind < b.kind : a.implementation < b.implementation;
   });

@@ -62,13 +62,18 @@ TEST(IsaLevels, AMachineRunsALevelWhenItHasEveryFeatureOfItAndOfTheLevelsBelow) 
 
 TEST(IsaLevels, LevelNamesParseAndSayTheirLevel) {
   for (IsaLevel level : {IsaLevel::sse4, IsaLevel::avx2, IsaLevel::avx512}) {
-    const std::string name = "xsimd." + std::string(isa_level_name(level));
-    for (const std::string& each : {name, name + ".fixed", name + ".lanes"}) {
+    const std::string suffix = "." + std::string(isa_level_name(level));
+    const std::pair<std::string, Backend> names[] = {{"stl" + suffix, Backend::stl},
+                                                     {"eigen" + suffix, Backend::eigen},
+                                                     {"xsimd" + suffix, Backend::xsimd},
+                                                     {"xsimd" + suffix + ".fixed", Backend::xsimd},
+                                                     {"xsimd" + suffix + ".lanes", Backend::xsimd}};
+    for (const auto& [each, backend] : names) {
       const std::optional<Implementation> implementation = Implementation::parse(each);
       ASSERT_TRUE(implementation) << each;
       EXPECT_EQ(implementation->name(), each);
       EXPECT_EQ(implementation->isa_level(), level);
-      EXPECT_EQ(implementation->backend(), Backend::xsimd);
+      EXPECT_EQ(implementation->backend(), backend);
       EXPECT_NE(implementation->description().find(isa_level_architecture(level)), std::string_view::npos);
     }
   }
@@ -88,15 +93,21 @@ TEST(IsaLevels, TheBuildHasTheLevelsItWasConfiguredWith) {
 TEST(IsaLevels, TheRegistryOffersTheLevelsThisCpuRunsAndTheDefaultsTakeTheBest) {
   IsaLevel best = IsaLevel::target;
   for (IsaLevel level : compiled_isa_levels()) {
-    const Implementation generic = *Implementation::parse("xsimd." + std::string(isa_level_name(level)));
     const bool runs = machine_runs(this_machine(), level);
-    EXPECT_EQ(implementation_compiled(generic), runs) << generic.name();
+    for (const char* backend : {"stl", "xsimd"}) {  // eigen too where it is compiled in
+      const Implementation generic = *Implementation::parse(backend + ("." + std::string(isa_level_name(level))));
+      EXPECT_EQ(implementation_compiled(generic), runs) << generic.name();
+    }
     if (runs) best = level;
   }
   EXPECT_EQ(best_isa_level(), best);
-  const Implementation xsimd = Backend::xsimd;
-  EXPECT_EQ(xsimd.isa_level(), best);
-  EXPECT_EQ(Implementation::parse("xsimd"), xsimd);
+  for (Backend backend : {Backend::stl, Backend::eigen, Backend::xsimd}) {
+    // The plain names, and the backends in the API, stand for the best level's kernels; the baseline's stl
+    // and eigen kernels are registered only where no level runs.
+    const Implementation plain = backend;
+    EXPECT_EQ(plain.isa_level(), best) << plain.name();
+    EXPECT_EQ(Implementation::parse(backend_name(backend)), plain);
+  }
   EXPECT_EQ(Implementation::parse("xsimd.fixed")->isa_level(), best);
   if (compiled_isa_levels().empty() || !backend_compiled(Backend::xsimd)) return;
 

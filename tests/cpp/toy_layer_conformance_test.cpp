@@ -12,6 +12,7 @@
 
 #include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
+#include "support/test_data.hpp"
 #include "toy_layer/toy_layer.hpp"
 #if defined(RTN_TEST_TUNE_COMMAND)
 #include "tune_command.hpp"
@@ -39,7 +40,8 @@ TEST(ToyLayer, PickedUpByTheConformanceLoop) {
   }
   // Each of its 4 conformance shapes on every compiled-in backend, checked against its torch reference.
   EXPECT_EQ(names.size(), 4 * compiled_backends().size()) << ::testing::PrintToString(names);
-  EXPECT_THAT(names, ::testing::Contains(HasSubstr("stl_toy_scale_channels_17_gain_0_5_")));
+  EXPECT_THAT(names,
+              ::testing::Contains(HasSubstr(test_name(Backend::stl) + "_toy_scale_channels_17_gain_0_5_")));
 }
 
 #if defined(RTN_TEST_TUNE_COMMAND)

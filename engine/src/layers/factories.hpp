@@ -1,6 +1,7 @@
 #pragma once
 // The kernel factories and descriptors of every layer folder (layers/layers.def); registry.cpp lists the stl
-// and eigen kernels, layers/simd_kernels.cpp the xsimd ones (compiled once per instruction-set level, see there).
+// and eigen kernels of the build's baseline, layers/level_kernels.cpp those compiled once per instruction-set
+// level (see there).
 #include <memory>
 #include <vector>
 
@@ -22,17 +23,20 @@ namespace rtn {
 #include "layers/layers.def"
 #undef RTN_LAYER
 
-// The names the xsimd kernels of one instruction-set level are registered under: the generic kernels and
-// each variant's ("xsimd.avx2", "xsimd.avx2.fixed", "xsimd.avx2.lanes").
-struct SimdImplementations {
-  Implementation generic;
-  Implementation fixed;  // sizes known at compile time
-  Implementation lanes;  // a chunk's frames in the SIMD lanes
+// The names the kernels of one instruction-set level are registered under ("stl.avx2", "eigen.avx2",
+// "xsimd.avx2", "xsimd.avx2.fixed", "xsimd.avx2.lanes"), or of the build's own target ("xsimd", ...).
+struct LevelImplementations {
+  Implementation stl;
+  Implementation eigen;
+  Implementation xsimd;
+  Implementation fixed;  // xsimd with sizes known at compile time
+  Implementation lanes;  // xsimd with a chunk's frames in the SIMD lanes
 };
-// The xsimd kernels of one instruction-set level (layers/simd_kernels.cpp). Declared for the level this file
-// is compiled for: registry.cpp declares each level's own.
+// The kernels of one instruction-set level (layers/level_kernels.cpp): the xsimd ones, and in a build with
+// levels the level's stl and eigen ones. Declared for the level this file is compiled for: registry.cpp
+// declares each level's own.
 inline namespace RTN_ISA_NAMESPACE {
-std::vector<KernelEntry> xsimd_kernels(const SimdImplementations& names);
+std::vector<KernelEntry> level_kernels(const LevelImplementations& names);
 }
 // The fixed-size kernels of each layer (layers/<layer>/xsimd_fixed.cpp), registered as `fixed`.
 KernelEntry dense_xsimd_fixed_kernels(Implementation fixed);
