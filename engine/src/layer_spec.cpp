@@ -1,5 +1,6 @@
 #include "rtn/layer_spec.hpp"
 
+#include <algorithm>
 #include <locale>
 #include <sstream>
 #include <variant>
@@ -88,6 +89,47 @@ LayerSpec LayerSpec::batchnorm1d(int channels, float epsilon) {
   return spec;
 }
 
+LayerSpec LayerSpec::conv2d(int in_channels, int out_channels, int features, int kernel_time, int kernel_features,
+                            int dilation, int stride, bool same_padding, int groups, bool bias) {
+  LayerSpec spec;
+  spec.kind = LayerKind::conv2d;
+  spec.in_channels = in_channels;
+  spec.out_channels = out_channels;
+  spec.features = features;
+  spec.kernel_size = kernel_time;
+  spec.kernel_features = kernel_features;
+  spec.dilation = dilation;
+  spec.stride = stride;
+  spec.same_padding = same_padding;
+  spec.groups = groups;
+  spec.bias = bias;
+  spec.input_size = features * in_channels;
+  spec.output_size = conv2d_output_features(spec) * out_channels;
+  return spec;
+}
+
+LayerSpec LayerSpec::batchnorm2d(int channels, int features, float epsilon) {
+  LayerSpec spec = batchnorm1d(channels * features, epsilon);
+  spec.kind = LayerKind::batchnorm2d;
+  spec.in_channels = channels;
+  spec.features = features;
+  return spec;
+}
+
+int conv2d_output_features(const LayerSpec& spec) noexcept {
+  if (spec.stride < 1) return 0;
+  if (spec.same_padding) return (spec.features + spec.stride - 1) / spec.stride;
+  if (spec.features < spec.kernel_features) return 0;
+  return (spec.features - spec.kernel_features) / spec.stride + 1;
+}
+
+int conv2d_padding_before(const LayerSpec& spec) noexcept {
+  if (!spec.same_padding) return 0;
+  // TensorFlow pads so that output feature p starts at p * stride - before, with the odd zero after.
+  const int total = (conv2d_output_features(spec) - 1) * spec.stride + spec.kernel_features - spec.features;
+  return std::max(total, 0) / 2;
+}
+
 LayerSpec LayerSpec::activation(LayerKind kind, int channels) {
   LayerSpec spec = dense(channels, channels, false);
   spec.kind = kind;
@@ -148,7 +190,9 @@ std::string LayerSpec::validate() const {
   if (descriptor->parameters.empty() && descriptor->validate) return descriptor->validate(*this);
   std::ostringstream problem;
   problem.imbue(std::locale::classic());
-  if (input_size < 1) {
+  if (descriptor->frame_sizes) {
+    // The sizes follow from the parameters: the kind's validate() says what is wrong with them.
+  } else if (input_size < 1) {
     problem << "input size must be at least 1, got " << input_size;
   } else if (output_size < 1) {
     problem << "output size must be at least 1, got " << output_size;

@@ -45,6 +45,13 @@ def flops_per_sample(spec):
         if kind == "conv1d":
             groups = p.get("groups", 1)
             return 2 * p["out"] * (p["in"] // groups) * p["kernel"] + (p["out"] if p.get("bias", 1) else 0)
+        if kind == "conv2d":
+            outputs = _conv2d_output_features(p) * p["out"]
+            groups = p.get("groups", 1)
+            taps = p["kernel"] * p["kernel_features"]
+            return 2 * outputs * (p["in"] // groups) * taps + (outputs if p.get("bias", 1) else 0)
+        if kind == "batchnorm2d":
+            return 2 * p["channels"] * p["features"]
         if kind in _RECURRENT_GATES:
             hidden = p["hidden"]
             gates = _RECURRENT_GATES[kind] * hidden
@@ -89,7 +96,28 @@ def label(spec):
         return text
     if kind == "wavenet":
         return "wavenet"
+    if kind == "conv2d":
+        text = (f"{_integer(p.get('features'))}×{_integer(p.get('in'))}→"
+                f"{_integer(_conv2d_output_features(p))}×{_integer(p.get('out'))} "
+                f"k{_integer(p.get('kernel'))}×{_integer(p.get('kernel_features'))} d{_integer(p.get('dilation', 1))}")
+        if p.get("stride", 1) != 1:
+            text += f" s{_integer(p['stride'])}"
+        if p.get("same", 0):
+            text += " same"
+        if p.get("groups", 1) != 1:
+            text += f" g{_integer(p['groups'])}"
+        return text
+    if kind == "batchnorm2d":
+        return f"{_integer(p.get('features', '?'))}×{_integer(p.get('channels', '?'))}"
     return _integer(p.get("channels", "?"))
+
+
+def _conv2d_output_features(p):
+    """As rtn's conv2d_output_features(): ceil(features / stride) with same padding, else valid."""
+    features, stride = int(p["features"]), int(p.get("stride", 1))
+    if p.get("same", 0):
+        return -(-features // stride)
+    return (features - int(p["kernel_features"])) // stride + 1
 
 
 def size_of(spec):

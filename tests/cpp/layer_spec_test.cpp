@@ -32,9 +32,33 @@ TEST(LayerSpec, ValidateNamesTheProblem) {
   EXPECT_EQ(LayerSpec::lstm(1, 40).validate(), "");
 }
 
+// Conv2D over frames of features x channels: sizes as TensorFlow computes them ("valid": the kernel's
+// positions that fit, stride apart; "same": ceil(features / stride)), its key, cost and history.
+TEST(LayerSpec, Conv2dFramesSizesAndCost) {
+  const LayerSpec valid = LayerSpec::conv2d(1, 2, 23, 5, 5, 2, 1, false);
+  EXPECT_EQ(valid.input_size, 23);
+  EXPECT_EQ(valid.output_size, 19 * 2);
+  EXPECT_EQ(valid.history_frames(), 8);
+  EXPECT_EQ(valid.flops_per_frame(), 2.0 * 38 * 1 * 25 + 38);
+  EXPECT_EQ(valid.to_string(),
+            "conv2d(in=1,out=2,features=23,kernel=5,kernel_features=5,dilation=2,stride=1,same=0,groups=1,bias=1)");
+  const LayerSpec same = LayerSpec::conv2d(2, 3, 19, 4, 3, 1, 2, true);
+  EXPECT_EQ(same.output_size, 10 * 3);
+  EXPECT_EQ(conv2d_padding_before(same), 1);  // TensorFlow: 2 zeros, 1 before and 1 after
+  EXPECT_EQ(conv2d_padding_before(LayerSpec::conv2d(1, 1, 8, 1, 4, 1, 1, true)), 1);  // 3 zeros: 1 before, 2 after
+  EXPECT_EQ(conv2d_output_features(LayerSpec::conv2d(1, 1, 10, 1, 3, 1, 3, false)), 3);
+  EXPECT_EQ(same.validate(), "");
+  EXPECT_EQ(LayerSpec::conv2d(2, 3, 19, 4, 3, 1, 20, true).validate(),
+            "stride (20) is larger than the frame's 19 features");
+  EXPECT_NE(valid, LayerSpec::conv2d(1, 2, 23, 5, 5, 2, 1, true));
+  EXPECT_EQ(LayerSpec::batchnorm2d(3, 10).to_string(), "batchnorm2d(channels=3,features=10,eps=1e-05)");
+  EXPECT_EQ(LayerSpec::batchnorm2d(3, 10).input_size, 30);
+}
+
 TEST(LayerSpec, CountsMatchTheExpectedWeights) {
   for (const LayerSpec& spec : {LayerSpec::dense(3, 5), LayerSpec::conv1d(8, 4, 3, 2, 2), LayerSpec::gru(2, 7, 3),
-                                LayerSpec::lstm(1, 40, 1, false), LayerSpec::batchnorm1d(6), LayerSpec::prelu(6, 6)}) {
+                                LayerSpec::lstm(1, 40, 1, false), LayerSpec::batchnorm1d(6), LayerSpec::prelu(6, 6),
+                                LayerSpec::conv2d(4, 6, 9, 3, 2, 1, 2, true, 2), LayerSpec::batchnorm2d(3, 5)}) {
     std::size_t total = 0;
     for (const WeightShape& weight : expected_weights(spec)) {
       std::size_t count = 1;

@@ -236,6 +236,21 @@ std::vector<GoodLayerCase> good_layer_cases() {
        3,
        LayerSpec::prelu(3, 3),
        {{"weight", {3}}}},
+      {"conv2d: frames of 5 features x 2 channels, stride 2, same padding",
+       "{\"type\": \"conv2d\", \"in_channels\": 2, \"out_channels\": 4, \"in_features\": 5, "
+       "\"kernel_size_time\": 2, \"kernel_size_feature\": 3, \"dilation\": 3, \"stride\": 2, "
+       "\"same_padding\": true, \"groups\": 2, \"weights\": " +
+           weights_json({{"weight", {4, 1, 2, 3}}, {"bias", {4}}}) + "}",
+       10, LayerSpec::conv2d(2, 4, 5, 2, 3, 3, 2, true, 2), {{"weight", {4, 1, 2, 3}}, {"bias", {4}}}},
+      {"conv2d with defaults: valid, stride 1",
+       "{\"type\": \"conv2d\", \"in_channels\": 1, \"out_channels\": 1, \"in_features\": 4, "
+       "\"kernel_size_time\": 1, \"kernel_size_feature\": 2, \"bias\": false, \"weights\": " +
+           weights_json({{"weight", {1, 1, 1, 2}}}) + "}",
+       4, LayerSpec::conv2d(1, 1, 4, 1, 2, 1, 1, false, 1, false), {{"weight", {1, 1, 1, 2}}}},
+      {"batchnorm2d",
+       "{\"type\": \"batchnorm2d\", \"num_features\": 3, \"in_features\": 4, \"eps\": 0.001, \"weights\": " +
+           weights_json(norm_weights, 1.0f) + "}",
+       12, LayerSpec::batchnorm2d(3, 4, 1e-3f), norm_weights},
   };
 }
 
@@ -474,6 +489,33 @@ TEST(ModelFileErrors, ChannelMismatches) {
 // ---------------------------------------------------------------------------------------------------
 // Layers.
 
+TEST(ModelFileErrors, Conv2dFrames) {
+  const std::string conv2d =
+      "{\"type\": \"conv2d\", \"in_channels\": 2, \"out_channels\": 1, \"in_features\": 5, "
+      "\"kernel_size_time\": 1, \"kernel_size_feature\": 3, \"stride\": 2, \"weights\": " +
+      weights_json({{"weight", {1, 2, 1, 3}}, {"bias", {1}}}) + "}";
+  // 5 features x 2 channels = 10 floats a frame; "valid" with stride 2 leaves 2 features x 1 channel.
+  EXPECT_NO_THROW(rtn::parse_model_json(model_json(10, 2, {conv2d}), "model.json"));
+  EXPECT_EQ(error_of(model_json(5, 2, {conv2d})),
+            "model.json: layers[0]: conv2d takes frames of 10 floats, but the model's input_channels is 5");
+  const auto with = [&](const std::string& from, const std::string& to) {
+    std::string layer = conv2d;
+    layer.replace(layer.find(from), from.size(), to);
+    return error_of(model_json(10, 2, {layer}));
+  };
+  EXPECT_EQ(with("\"stride\": 2", "\"stride\": 6"),
+            "model.json: layers[0]: stride (6) is larger than the frame's 5 features");
+  EXPECT_EQ(with("\"kernel_size_feature\": 3", "\"kernel_size_feature\": 6"),
+            "model.json: layers[0]: kernel_size_feature (6) is wider than the frame's 5 features, which "
+            "\"valid\" padding does not pad");
+  EXPECT_EQ(with("\"stride\": 2", "\"stride\": 2, \"groups\": 2"),
+            "model.json: layers[0]: groups (2) must divide both in_channels (2) and out_channels (1)");
+  EXPECT_THAT(with("\"stride\": 2", "\"stride\": 2, \"padding\": \"same\""),
+              StartsWith("model.json: layers[0].padding: unknown key in conv2d"));
+  EXPECT_EQ(with("[[[[0,0,0]],[[0,0,0]]]]", "[[[0,0,0]],[[0,0,0]]]"),
+            "model.json: layers[0].weights.weight: expected 1x2x1x3, got 2x1x3");
+}
+
 TEST(ModelFileErrors, LayerType) {
   EXPECT_EQ(error_of(model_json(1, 1, {"[1]"})),
             "model.json: layers[0]: expected an object describing a layer, "
@@ -658,8 +700,8 @@ TEST(ModelFileErrors, BadValues) {
   EXPECT_EQ(error_of(with_second_row("[0, [0], 0]")),
             "model.json: layers[0].weights.weight[1][1]: expected a number, got an array");
   EXPECT_EQ(
-      error_of(dense_with_weights("{\"weight\": [[[[0]]]], \"bias\": [0,0,0,0]}")),
-      "model.json: layers[0].weights.weight: arrays nested deeper than 3 levels (a weight has at most 3 "
+      error_of(dense_with_weights("{\"weight\": [[[[[0]]]]], \"bias\": [0,0,0,0]}")),
+      "model.json: layers[0].weights.weight: arrays nested deeper than 4 levels (a weight has at most 4 "
       "dimensions)");
   EXPECT_EQ(error_of(dense_with_weights("{\"weight\": \"zeros\", \"bias\": [0,0,0,0]}")),
             "model.json: layers[0].weights.weight: expected a number, got \"zeros\"");

@@ -49,7 +49,8 @@ TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
 // Wide and deep layers: where a library's matrix product would switch to heap-allocated packing buffers.
 TEST(NoAllocation, LargeLayersOnEveryBackend) {
   for (const LayerSpec& spec : {LayerSpec::conv1d(128, 128, 5, 2), LayerSpec::dense(256, 256), LayerSpec::lstm(64, 128),
-                                LayerSpec::lstm(64, 64, 2), LayerSpec::dense(64, 64)}) {
+                                LayerSpec::lstm(64, 64, 2), LayerSpec::dense(64, 64),
+                                LayerSpec::conv2d(8, 16, 64, 3, 5, 4, 2, true)}) {
     for (Implementation backend : implementations_for(spec)) {
       std::mt19937 rng(6);
       const auto kernel = create_kernel(spec, backend, random_weights(spec, rng));

@@ -69,6 +69,29 @@ TEST(Suite, ChecksAsModelFilesDo) {
               HasSubstr("layers[0].resetafter: unknown parameter of gru"));
 }
 
+TEST(Suite, Conv2dGridsAndTheStandardSuite) {
+  EXPECT_THAT(suite_keys(R"({"type": "conv2d", "in_channels": 1, "out_channels": 2, "in_features": 9,
+                             "kernel_size_time": 3, "kernel_size_feature": 3, "stride": 2,
+                             "same_padding": [false, true]})"),
+              ElementsAre("conv2d(in=1,out=2,features=9,kernel=3,kernel_features=3,dilation=1,stride=2,same=0,"
+                          "groups=1,bias=1)",
+                          "conv2d(in=1,out=2,features=9,kernel=3,kernel_features=3,dilation=1,stride=2,same=1,"
+                          "groups=1,bias=1)"));
+  EXPECT_THAT(suite_error(R"({"type": "conv2d", "in_channels": 1, "out_channels": 2, "in_features": 9,
+                              "kernel_size_time": 3, "kernel_size_feature": 3, "stride": 10})"),
+              HasSubstr("layers[0]: stride (10) is larger than the frame's 9 features"));
+  // The bundled standard suite tunes both spectral kinds.
+  Suite standard;
+  add_suite(standard, std::string(RTN_TEST_DATA_DIR) + "/../../suites/standard.json");
+  int conv2d = 0, batchnorm2d = 0;
+  for (const LayerSpec& spec : standard.shapes) {
+    conv2d += spec.kind == LayerKind::conv2d;
+    batchnorm2d += spec.kind == LayerKind::batchnorm2d;
+  }
+  EXPECT_EQ(conv2d, 32);
+  EXPECT_EQ(batchnorm2d, 4);
+}
+
 TEST(Suite, TakesAKindRegisteredAtRunTime) {
   testing::toy_layer_kind();
   EXPECT_THAT(suite_keys(R"({"type": "toy_scale", "channels": [2, 5], "gain": 0.5})"),

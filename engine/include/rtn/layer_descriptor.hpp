@@ -64,6 +64,9 @@ struct LayerDescriptor {
   // In the key's order. The parameter whose field is input_size names the layer's input in messages.
   std::vector<LayerParameter> parameters;
   bool keeps_size = false;  // output size = input size (activations, batchnorm1d): output_size follows input_size
+  // Sets input_size and output_size from the other parameters, when no parameter gives them (conv2d: frames of
+  // features x channels); nullptr: the parameters (and keeps_size) set them.
+  void (*frame_sizes)(LayerSpec& spec) = nullptr;
   bool activation = false;  // element-wise (softmax: per frame) without state; tested on 4x larger inputs
   bool recurrent = false;   // state over time: checked within 1e-4 absolute rather than 1e-5 of the peak
 

@@ -29,6 +29,8 @@ enum class LayerKind {
   prelu,
   leaky_relu,
   wavenet,  // a whole Neural Amp Modeler WaveNet (rtn/wavenet_spec.hpp)
+  conv2d,
+  batchnorm2d,
 };
 
 // Every registered kind, in LayerKind's order (those registered at run time last).
@@ -46,7 +48,15 @@ struct LayerSpec {
   int output_size = 0;  // channels per frame out (hidden size for an RNN)
   int kernel_size = 1;  // conv1d
   int dilation = 1;     // conv1d
-  int groups = 1;       // conv1d
+  int groups = 1;       // conv1d, conv2d
+  // conv2d, batchnorm2d: a frame is a grid of `features` x `in_channels`, the channels of a feature one after
+  // the other (Keras' and RTNeural's [time][features][channels]); input_size is their product.
+  int in_channels = 1;
+  int features = 1;
+  int out_channels = 1;         // conv2d: channels of each output feature
+  int kernel_features = 1;      // conv2d: taps along features (kernel_size and dilation are along time)
+  int stride = 1;               // conv2d: along features
+  bool same_padding = false;    // conv2d: TensorFlow's "same" zero padding along features, else "valid" (none)
   int num_layers = 1;   // gru, lstm: a stack of this many recurrent layers
   bool bias = true;     // dense, conv1d, gru, lstm
   // gru: where the reset gate acts.
@@ -59,7 +69,7 @@ struct LayerSpec {
   int num_parameters = 1;       // prelu: 1 (shared) or input_size (per channel)
   float alpha = 1.0f;           // elu
   float negative_slope = 0.01f; // leaky_relu
-  float epsilon = 1e-5f;        // batchnorm1d
+  float epsilon = 1e-5f;        // batchnorm1d, batchnorm2d
   std::shared_ptr<const WaveNetSpec> architecture;  // wavenet: what it computes (immutable, shared by copies)
 
   // Builders that fill in what each kind needs.
@@ -68,6 +78,11 @@ struct LayerSpec {
   static LayerSpec gru(int in, int hidden, int num_layers = 1, bool bias = true);  // reset_after = true
   static LayerSpec lstm(int in, int hidden, int num_layers = 1, bool bias = true);
   static LayerSpec batchnorm1d(int channels, float epsilon = 1e-5f);
+  // Frames of `features` x `in_channels` in; output sizes from conv2d_output_features().
+  static LayerSpec conv2d(int in_channels, int out_channels, int features, int kernel_time, int kernel_features,
+                          int dilation = 1, int stride = 1, bool same_padding = false, int groups = 1,
+                          bool bias = true);
+  static LayerSpec batchnorm2d(int channels, int features, float epsilon = 1e-5f);
   static LayerSpec activation(LayerKind kind, int channels);  // tanh, relu, sigmoid, softmax
   static LayerSpec elu(int channels, float alpha = 1.0f);
   static LayerSpec prelu(int channels, int num_parameters);
@@ -93,6 +108,12 @@ struct LayerSpec {
   bool operator==(const LayerSpec& other) const;
   bool operator!=(const LayerSpec& other) const { return !(*this == other); }
 };
+
+// The output features of a conv2d: ceil(features / stride) with "same" padding, else
+// floor((features - kernel_features) / stride) + 1 (0 when the kernel is wider than the frame), as TensorFlow's.
+int conv2d_output_features(const LayerSpec& spec) noexcept;
+// The zeros a conv2d with "same" padding puts before the features (the rest go after): TensorFlow's split.
+int conv2d_padding_before(const LayerSpec& spec) noexcept;
 
 struct LayerSpecHash {
   std::size_t operator()(const LayerSpec& spec) const noexcept;

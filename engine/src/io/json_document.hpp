@@ -25,7 +25,7 @@ constexpr int kMaxSize = kMaxLayerSize;  // rtn/layer_descriptor.hpp
 constexpr std::size_t kMaxLayers = 65536;
 constexpr std::size_t kMaxTotalWeights = std::size_t{1} << 28;       // floats over the whole model
 constexpr std::size_t kMaxConvHistoryFloats = std::size_t{1} << 26;  // conv1d state over the whole model
-constexpr std::size_t kMaxWeightDimensions = 3;
+constexpr std::size_t kMaxWeightDimensions = 4;  // a conv2d weight: [out][in][time][features]
 constexpr std::size_t kMaxNesting = 64;  // JSON arrays/objects inside each other, anywhere
 
 // Parses a whole document. Throws rtn::Error "<source>: not valid JSON: ... at line L, column C", or

@@ -275,6 +275,7 @@ class ModelReader {
       }
     }
     if (descriptor.keeps_size) spec.output_size = spec.input_size;
+    if (descriptor.frame_sizes) descriptor.frame_sizes(spec);
     if (descriptor.file_limit) {
       const auto [key, problem] = descriptor.file_limit(spec);
       if (!problem.empty()) fail(path + "." + key, problem);
@@ -289,6 +290,11 @@ class ModelReader {
     const std::string source = index == 0 ? "the model's input_channels is " + std::to_string(channels_in)
                                           : layer_name(index - 1, previous.back().spec.kind) + " outputs " +
                                                 std::to_string(channels_in);
+    if (layer_descriptor(spec.kind).frame_sizes) {
+      // No parameter is the input size: the frame is a grid of several (conv2d: features x channels).
+      fail(path, std::string(layer_kind_name(spec.kind)) + " takes frames of " + std::to_string(spec.input_size) +
+                     " floats, but " + source);
+    }
     const LayerParameter& input = input_parameter(layer_descriptor(spec.kind));
     const std::string& key = input.name;
     if (input.defaults_to_input) fail(path + "." + key, "is " + layer.at(key).dump() + ", but " + source);

@@ -32,8 +32,21 @@ std::unique_ptr<TorchLayer> torch_batchnorm_layer(const LayerSpec& spec, const W
   });
 }
 
+// nn.BatchNorm2d in eval mode on the same image layout.
+std::unique_ptr<TorchLayer> torch_batchnorm2d_layer(const LayerSpec& spec, const Weights& weights) {
+  torch::nn::BatchNorm2d norm(torch::nn::BatchNorm2dOptions(spec.in_channels).eps(spec.epsilon));
+  norm->weight.set_data(to_torch(weights.at("weight")));
+  norm->bias.set_data(to_torch(weights.at("bias")));
+  norm->running_mean.set_data(to_torch(weights.at("running_mean")));
+  norm->running_var.set_data(to_torch(weights.at("running_var")));
+  norm->eval();
+  return torch_function_layer([norm, spec](const torch::Tensor& x) mutable {
+    return image_to_frames(norm->forward(frames_to_image(x, spec.features, spec.in_channels)));
+  });
+}
+
 std::vector<TorchReference> torch_batchnorm_references() {
-  return {{"batchnorm1d", &torch_batchnorm, &torch_batchnorm_layer}};
+  return {{"batchnorm1d", &torch_batchnorm, &torch_batchnorm_layer}, {"batchnorm2d", nullptr, &torch_batchnorm2d_layer}};
 }
 
 }  // namespace rtn::testing

@@ -24,6 +24,14 @@ std::vector<float> from_torch(const torch::Tensor& tensor) {
   return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
 }
 
+torch::Tensor frames_to_image(const torch::Tensor& frames, int features, int channels) {
+  return frames.reshape({1, frames.size(1), features, channels}).permute({0, 3, 1, 2});
+}
+
+torch::Tensor image_to_frames(const torch::Tensor& image) {
+  return image.permute({0, 2, 3, 1}).reshape({1, image.size(2), image.size(1) * image.size(3)});
+}
+
 // Each layer folder's references (reference/torch_<folder>.cpp).
 #define RTN_LAYER(layer) std::vector<TorchReference> torch_##layer##_references();
 #include "layers/layers.def"

@@ -1,6 +1,7 @@
 #pragma once
-// BatchNorm1d at inference: y = (x - running_mean) / sqrt(running_var + eps) * weight + bias per channel,
-// folded at load into y = x * scale + shift.
+// BatchNorm1d and BatchNorm2d at inference: y = (x - running_mean) / sqrt(running_var + eps) * weight + bias per
+// channel, folded at load into y = x * scale + shift. A batchnorm2d frame is features x channels (the channels of
+// a feature one after the other): its scale and shift repeat the channels' once per feature.
 #include <cmath>
 
 #include "aligned_buffer.hpp"
@@ -18,11 +19,13 @@ class BatchNormKernel final : public Kernel {
     const auto& bias = weights.at("bias").values;
     const auto& mean = weights.at("running_mean").values;
     const auto& variance = weights.at("running_var").values;
-    for (int c = 0; c < spec.input_size; ++c) {
+    const int channels = spec.kind == LayerKind::batchnorm2d ? spec.in_channels : spec.input_size;
+    for (int i = 0; i < spec.input_size; ++i) {
+      const int c = i % channels;
       // In double, as PyTorch's reference folds nothing: keeps the fold within float rounding.
       const double scale = weight[c] / std::sqrt(static_cast<double>(variance[c]) + spec.epsilon);
-      scale_[c] = static_cast<float>(scale);
-      shift_[c] = static_cast<float>(bias[c] - mean[c] * scale);
+      scale_[i] = static_cast<float>(scale);
+      shift_[i] = static_cast<float>(bias[c] - mean[c] * scale);
     }
   }
 

@@ -1,4 +1,5 @@
-// nn.BatchNorm1d in eval mode, folded into a per-channel scale and shift at load.
+// nn.BatchNorm1d and nn.BatchNorm2d in eval mode, folded into a per-channel scale and shift at load. A
+// batchnorm2d normalises the channels of frames of features x channels (a conv2d's frames).
 #include "layers/layer_grids.hpp"
 #include "rtn/layer_descriptor.hpp"
 
@@ -27,7 +28,33 @@ std::vector<LayerDescriptor> batchnorm_descriptors() {
     if (weight.name == "weight" || weight.name == "running_var") return WeightRange{0.25f, 2.0f};
     return WeightRange{-1.0f, 1.0f};
   };
-  return {batchnorm};
+  LayerDescriptor batchnorm2d = batchnorm;
+  batchnorm2d.kind = LayerKind::batchnorm2d;
+  batchnorm2d.name = "batchnorm2d";
+  batchnorm2d.parameters = {LayerParameter::integer("num_features", "channels", &LayerSpec::in_channels, true),
+                            LayerParameter::integer("in_features", "features", &LayerSpec::features, true),
+                            LayerParameter::number("eps", "eps", &LayerSpec::epsilon, true)};
+  batchnorm2d.frame_sizes = [](LayerSpec& spec) { spec.input_size = spec.output_size = spec.features * spec.in_channels; };
+  batchnorm2d.validate = [](const LayerSpec& spec) -> std::string {
+    if (spec.input_size == spec.features * spec.in_channels && spec.output_size == spec.input_size) return "";
+    return "input and output sizes must be features x channels (LayerSpec::batchnorm2d() sets them)";
+  };
+  // One array per channel, not per float of the frame.
+  batchnorm2d.weights = [](const LayerSpec& spec, std::vector<WeightShape>& shapes) {
+    for (const char* name : {"weight", "bias", "running_mean", "running_var"}) shapes.push_back({name, {spec.in_channels}});
+  };
+  batchnorm2d.conformance_shapes = [] {
+    std::vector<LayerSpec> shapes;
+    for (auto [channels, features] : {std::pair{1, 1}, {1, 23}, {2, 19}, {3, 10}, {8, 7}, {16, 4}, {5, 13}}) {
+      shapes.push_back(LayerSpec::batchnorm2d(channels, features, features % 2 ? 1e-5f : 1e-2f));
+    }
+    return shapes;
+  };
+  batchnorm2d.typical_shape = [] { return LayerSpec::batchnorm2d(3, 10); };
+  batchnorm2d.benchmark_shapes = [] {
+    return std::vector<LayerSpec>{LayerSpec::batchnorm2d(2, 19), LayerSpec::batchnorm2d(8, 32), LayerSpec::batchnorm2d(16, 16)};
+  };
+  return {batchnorm, batchnorm2d};
 }
 
 }  // namespace rtn

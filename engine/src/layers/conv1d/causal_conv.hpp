@@ -55,13 +55,17 @@ class Conv1dHistory {
  public:
   // Allocates: room for chunks of up to max_chunk frames. Leaves the history zero.
   void prepare(const LayerSpec& spec, int max_chunk);
+  // As prepare(spec), for `taps` taps `dilation` frames apart over frames of `channels` floats, each kept
+  // between `padding_before` and `padding_after` zeros (a Conv2D's padding along features): taps() then
+  // points at the zeros before each frame.
+  void prepare(int taps, int dilation, int channels, int max_chunk, int padding_before = 0, int padding_after = 0);
   // Zero history (as before the first frame), without allocating.
   void reset() noexcept;
 
   // Floats between consecutive frames of the pointers taps() gives.
   int stride() const noexcept { return stride_; }
   // Takes `frames` frames of input (1..max_chunk), `in_stride` floats apart, as the current chunk. A
-  // convolution with one tap reads its input where it is (stride() is then in_stride).
+  // convolution with one tap and no padding reads its input where it is (stride() is then in_stride).
   void push(const float* in, int in_stride, int frames) noexcept;
   // For frame `first` of the current chunk, the address of each tap's input frame (tap 0 the oldest) in
   // `taps` (kernel_size of them); returns how many frames from there on (at most `frames`) read each tap
@@ -72,7 +76,10 @@ class Conv1dHistory {
   int taps_ = 1;
   int dilation_ = 1;
   int channels_ = 0;      // inputs per frame
+  int padding_before_ = 0;  // zeros before each frame in the ring
+  int slot_ = 0;          // floats per frame in the ring: the padding around the inputs
   int stride_ = 0;        // floats per frame
+  bool in_place_ = false;  // one tap, no padding: the input is read where it is
   int capacity_ = 0;      // frames in the ring: the history and a chunk
   int start_ = 0;         // the ring frame of the current chunk's first frame
   int frames_in_chunk_ = 0;  // frames of the current chunk
@@ -82,7 +89,7 @@ class Conv1dHistory {
 
 // Inline: a per-sample convolution calls them once per sample.
 inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
-  if (taps_ == 1) {
+  if (in_place_) {
     in_ = in;
     stride_ = in_stride;
     return;
@@ -91,17 +98,17 @@ inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noex
   start_ += frames_in_chunk_;
   if (start_ >= capacity_) start_ -= capacity_;
   frames_in_chunk_ = frames;
-  const std::ptrdiff_t channels = channels_;
+  const std::ptrdiff_t slot = slot_;
   int target = start_;
   for (int f = 0; f < frames; ++f) {
     const float* source = in + static_cast<std::ptrdiff_t>(f) * in_stride;
-    copy_floats(frames_.data() + target * channels, source, channels_);
+    copy_floats(frames_.data() + target * slot + padding_before_, source, channels_);
     if (++target == capacity_) target = 0;
   }
 }
 
 inline int Conv1dHistory::taps(int first, int frames, const float** taps) const noexcept {
-  if (taps_ == 1) {
+  if (in_place_) {
     taps[0] = in_ + static_cast<std::ptrdiff_t>(first) * stride_;
     return frames;
   }
@@ -111,7 +118,7 @@ inline int Conv1dHistory::taps(int first, int frames, const float** taps) const 
     int frame = start_ + first - (taps_ - 1 - j) * dilation_;
     if (frame < 0) frame += capacity_;
     if (frame >= capacity_) frame -= capacity_;
-    taps[j] = frames_.data() + static_cast<std::ptrdiff_t>(frame) * channels_;
+    taps[j] = frames_.data() + static_cast<std::ptrdiff_t>(frame) * slot_;
     count = std::min(count, capacity_ - frame);
   }
   return count;

@@ -78,21 +78,30 @@ Conv1dWeights conv1d_weights(const LayerSpec& spec, const Weights& weights) {
 }
 
 void Conv1dHistory::prepare(const LayerSpec& spec, int max_chunk) {
-  taps_ = spec.kernel_size;
-  dilation_ = spec.dilation;
-  channels_ = spec.input_size;
-  stride_ = channels_;
+  prepare(spec.kernel_size, spec.dilation, spec.input_size, max_chunk);
+}
+
+void Conv1dHistory::prepare(int taps, int dilation, int channels, int max_chunk, int padding_before,
+                            int padding_after) {
+  taps_ = taps;
+  dilation_ = dilation;
+  channels_ = channels;
+  padding_before_ = padding_before;
+  slot_ = padding_before + channels + padding_after;
+  stride_ = slot_;
   start_ = 0;
   frames_in_chunk_ = 0;
   in_ = nullptr;
-  if (taps_ == 1) {
-    // One tap: the input is read where it is, nothing to keep.
+  in_place_ = taps_ == 1 && slot_ == channels_;
+  if (in_place_) {
+    // One tap, no padding: the input is read where it is, nothing to keep.
     capacity_ = 0;
     frames_ = AlignedFloats();
     return;
   }
-  capacity_ = spec.history_frames() + max_chunk;
-  frames_.assign(static_cast<std::size_t>(capacity_) * channels_, 0.0f);
+  capacity_ = (taps_ - 1) * dilation_ + max_chunk;
+  // The padding is never written: it stays zero.
+  frames_.assign(static_cast<std::size_t>(capacity_) * slot_, 0.0f);
 }
 
 void Conv1dHistory::reset() noexcept {
