@@ -302,8 +302,8 @@ TEST(KerasFormat, BatchNormVariantsAndPReLUSharing) {
 }
 
 TEST(KerasFormat, BatchNorm2dOverFlattenedFrames) {
-  // [batch, time, features=2, filters=3]: RTNeural flattens a frame feature by feature, so the per-filter
-  // parameters repeat for each feature.
+  // [batch, time, features=2, filters=3]: RTNeural flattens a frame feature by feature; rtn's batchnorm2d
+  // keeps the per-filter parameters and repeats them for each feature.
   Json model = {{"in_shape", {nullptr, nullptr, 2, 3}},
                 {"layers",
                  {{{"type", "batchnorm2d"},
@@ -315,12 +315,20 @@ TEST(KerasFormat, BatchNorm2dOverFlattenedFrames) {
                    {"weights", {{1.0, 2.0, 3.0}, {0.0, 0.5, 1.0}, {0.1, 0.2, 0.3}, {1.0, 1.0, 4.0}}}}}}};
   const rtn::ModelDefinition definition = rtn::parse_model_json(model.dump(), "m.json");
   ASSERT_EQ(definition.layers.size(), 1u);
-  EXPECT_EQ(definition.layers[0].spec, rtn::LayerSpec::batchnorm1d(6, 0.01f));
-  EXPECT_EQ(definition.layers[0].weights.at("weight").values,
-            (std::vector<float>{1.0f, 2.0f, 3.0f, 1.0f, 2.0f, 3.0f}));
-  EXPECT_EQ(definition.layers[0].weights.at("running_var").values,
-            (std::vector<float>{1.0f, 1.0f, 4.0f, 1.0f, 1.0f, 4.0f}));
+  EXPECT_EQ(definition.layers[0].spec, rtn::LayerSpec::batchnorm2d(3, 2, 0.01f));
+  EXPECT_EQ(definition.layers[0].weights.at("weight").values, (std::vector<float>{1.0f, 2.0f, 3.0f}));
+  EXPECT_EQ(definition.layers[0].weights.at("running_var").values, (std::vector<float>{1.0f, 1.0f, 4.0f}));
   expect_builds_and_runs(definition);
+  // Feature by feature, each filter its own scale and shift: (x - mean) / sqrt(var + eps) * gamma + beta.
+  rtn::Model norm = rtn::Model::build(definition);
+  const std::vector<float> frame = {1, 1, 1, 2, 2, 2};
+  std::vector<float> out(6);
+  norm.process(frame.data(), out.data(), 1);
+  const float gamma[] = {1, 2, 3}, beta[] = {0, 0.5f, 1}, mean[] = {0.1f, 0.2f, 0.3f}, var[] = {1, 1, 4};
+  for (int i = 0; i < 6; ++i) {
+    const int c = i % 3;
+    EXPECT_NEAR(out[i], (frame[i] - mean[c]) / std::sqrt(var[c] + 0.01f) * gamma[c] + beta[c], 1e-6) << i;
+  }
 }
 
 TEST(KerasFormat, ActivationsAndDefaults) {
@@ -441,9 +449,9 @@ TEST(KerasFormatErrors, ExactPaths) {
         "layers[1]: expected an object describing a layer, got 3"},
        {"type typo", [](Json& m) { m["layers"][5]["type"] = "lstn"; },
         "layers[5].type: unknown layer type \"lstn\" (did you mean \"lstm\"?) (known: dense, "
-        "time-distributed-dense, conv1d, gru, lstm, prelu, batchnorm, batchnorm2d, activation)"},
+        "time-distributed-dense, conv1d, conv2d, gru, lstm, prelu, batchnorm, batchnorm2d, activation)"},
        {"conv2d", [](Json& m) { m["layers"][1]["type"] = "conv2d"; },
-        "layers[1].type: Conv2D layers are not supported by rtn"},
+        "layers[1].num_filters_in: missing (expected an integer >= 1)"},
        {"activation typo", [](Json& m) { m["layers"][0]["activation"] = "tahn"; },
         "layers[0].activation: unknown activation \"tahn\" (did you mean \"tanh\"?) (known: tanh, relu, "
         "sigmoid, softmax, elu, linear)"},
@@ -695,7 +703,8 @@ std::vector<FuzzSubject> fuzz_subjects() {
           {"aidax.json", aidax_model().dump()},
           {"guitarml.json", guitarml_model().dump()},
           {"guitarml-gru.json", read_text(kData + "/guitarml-gru.json")},
-          {"reset-before.json", read_text(kData + "/rtneural-gru-reset-before.json")}};
+          {"reset-before.json", read_text(kData + "/rtneural-gru-reset-before.json")},
+          {"conv2d.json", read_text(kData + "/rtneural-conv2d.json")}};
 }
 
 TEST(CompatFormatFuzz, ByteMutations) {

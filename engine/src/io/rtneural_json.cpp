@@ -11,7 +11,10 @@
 //   GRU        kernel [in][3H], gates z,r,h     -> weight_ih [3H][in], gates r,z,n; bias [2][3H] is Keras'
 //              reset_after=True ([input; recurrent], as PyTorch), bias [3H] is reset_after=False (rtn's
 //              LayerSpec::reset_after == false: the reset gate scales h before the recurrent product)
-//   BatchNormalization [gamma, beta,] mean, var -> batchnorm1d weight, bias, running_mean, running_var
+//   Conv2D     kernel [kt][kf][in][out]          -> conv2d weight [out][in][kt][kf] (frames of features x
+//              filters; causal along time, "valid" or "same" along features as Keras)
+//   BatchNormalization [gamma, beta,] mean, var -> batchnorm1d (batchnorm2d on 4-D shapes) weight, bias,
+//              running_mean, running_var
 //   PReLU      alpha, shared over time          -> prelu with one slope per channel, or one for all
 // Every error is an rtn::Error reading "<source> (RTNeural format): <path>: <what>" ("AIDA-X format" for
 // the variant).
@@ -39,7 +42,7 @@ constexpr double kSilenceDecibels = -90.0;
 
 const std::vector<std::string>& known_layer_types() {
   static const std::vector<std::string> types = {
-      "dense",     "time-distributed-dense", "conv1d", "gru", "lstm", "prelu", "batchnorm", "batchnorm2d",
+      "dense", "time-distributed-dense", "conv1d", "conv2d", "gru", "lstm", "prelu", "batchnorm", "batchnorm2d",
       "activation"};
   return types;
 }
@@ -258,6 +261,8 @@ class KerasReader {
       read_dense(layer, out);
     } else if (layer.type == "conv1d") {
       read_conv1d(layer, out);
+    } else if (layer.type == "conv2d") {
+      read_conv2d(layer, out);
     } else if (layer.type == "gru") {
       read_gru(layer, out);
     } else if (layer.type == "lstm") {
@@ -265,15 +270,13 @@ class KerasReader {
     } else if (layer.type == "prelu") {
       read_prelu(layer, out);
     } else if (layer.type == "batchnorm") {
-      read_batchnorm(layer, out, 1);
+      read_batchnorm(layer, out, 0);
     } else if (layer.type == "batchnorm2d") {
       read_batchnorm2d(layer, out);
     } else if (layer.type == "activation") {
       expect_no_weights(layer);
       expect_units(layer, channels_in, keeps_size("an activation", channels_in));
       add_activation(layer, channels_in, out);
-    } else if (layer.type == "conv2d") {
-      fail(path + ".type", "Conv2D layers are not supported by rtn");
     } else {
       fail(path + ".type", "unknown layer type " + describe(*type) +
                                suggestion(layer.type, known_layer_types()) +
@@ -596,9 +599,9 @@ class KerasReader {
 
   // BatchNormalization: [gamma, beta, mean, variance], or [mean, variance] with center=False and
   // scale=False. With only one of center and scale there are three arrays, and nothing in the file says
-  // which one is missing (RTNeural reads such a file wrongly), so that is refused. `tiles` repeats the
-  // per-filter parameters across the features of a flattened 2-D frame.
-  void read_batchnorm(const KerasLayer& layer, std::vector<LayerDefinition>& out, int tiles) const {
+  // which one is missing (RTNeural reads such a file wrongly), so that is refused. `features` > 0: over the
+  // filters of a [features][filters] frame (a batchnorm2d), else over the channels (a batchnorm1d).
+  void read_batchnorm(const KerasLayer& layer, std::vector<LayerDefinition>& out, int features) const {
     const int channels = layer.channels_in;
     expect_units(layer, channels, keeps_size("a batch normalisation", channels));
     const std::size_t count = layer.weights.size();
@@ -610,21 +613,18 @@ class KerasReader {
     expect_weight_count(layer, 2, 4,
                         "[gamma, beta, moving_mean, moving_variance] or, with center=False and "
                         "scale=False, [moving_mean, moving_variance]");
-    const int filters = channels / tiles;
-    const std::string meaning = tiles == 1 ? "one value per channel" : "one value per filter";
+    const int filters = features > 0 ? channels / features : channels;
+    const std::string meaning = features > 0 ? "one value per filter" : "one value per channel";
     for (std::size_t i = 0; i < count; ++i) expect_shape(layer, i, {filters}, meaning);
-    const auto tiled = [&](const std::vector<float>& values) {
-      Tensor tensor{{channels}, {}};
-      for (int t = 0; t < tiles; ++t) tensor.values.insert(tensor.values.end(), values.begin(), values.end());
-      return tensor;
-    };
     const bool affine = count == 4;
     const float epsilon = read_epsilon(layer);
-    LayerDefinition norm{LayerSpec::batchnorm1d(channels, epsilon), {}};
-    norm.weights["weight"] = tiled(affine ? layer.weights[0].values : std::vector<float>(filters, 1.0f));
-    norm.weights["bias"] = tiled(affine ? layer.weights[1].values : std::vector<float>(filters, 0.0f));
-    norm.weights["running_mean"] = tiled(layer.weights[affine ? 2 : 0].values);
-    norm.weights["running_var"] = tiled(layer.weights[affine ? 3 : 1].values);
+    LayerDefinition norm{features > 0 ? LayerSpec::batchnorm2d(filters, features, epsilon)
+                                      : LayerSpec::batchnorm1d(channels, epsilon),
+                         {}};
+    norm.weights["weight"] = affine ? layer.weights[0] : Tensor{{filters}, std::vector<float>(filters, 1.0f)};
+    norm.weights["bias"] = affine ? layer.weights[1] : Tensor{{filters}, std::vector<float>(filters, 0.0f)};
+    norm.weights["running_mean"] = layer.weights[affine ? 2 : 0];
+    norm.weights["running_var"] = layer.weights[affine ? 3 : 1];
     // Keras allows any moving variance (an initializer may even make it negative); what must hold is that
     // variance + epsilon, under a square root, is positive.
     const std::vector<float>& variances = layer.weights[affine ? 3 : 1].values;
@@ -638,23 +638,85 @@ class KerasReader {
     out.push_back(std::move(norm));
   }
 
-  // BatchNormalization over the filters of a [features][filters] frame (RTNeural's "batchnorm2d"): the same
-  // per-channel affine map as a batchnorm1d over the flattened frame, with the parameters repeated per
-  // feature.
+  // An integer key a 2-D layer must have (RTNeural's conv2d and batchnorm2d).
+  int required_size(const KerasLayer& layer, const char* key, long long max) const {
+    const auto found = layer.object.find(key);
+    if (found == layer.object.end()) fail(member_path(layer.path, key), "missing (expected an integer >= 1)");
+    return integer_in(*found, member_path(layer.path, key), 1, max);
+  }
+
+  // num_features_in x num_filters_in: the frame a 2-D layer says it receives, which must be what it receives.
+  void expect_frame(const KerasLayer& layer, int features, int filters) const {
+    if (static_cast<long long>(filters) * features == layer.channels_in) return;
+    fail(layer.path, "num_features_in x num_filters_in is " + std::to_string(features) + " x " +
+                         std::to_string(filters) + ", but the layer receives " + std::to_string(layer.channels_in) +
+                         " channels" + source_of_input(layer));
+  }
+
+  // BatchNormalization over the filters of a [features][filters] frame (RTNeural's "batchnorm2d").
   void read_batchnorm2d(const KerasLayer& layer, std::vector<LayerDefinition>& out) const {
-    const auto size = [&](const char* key) {
-      const auto found = layer.object.find(key);
-      if (found == layer.object.end())
-        fail(member_path(layer.path, key), "missing (expected an integer >= 1)");
-      return integer_in(*found, member_path(layer.path, key), 1, kMaxSize);
-    };
-    const int filters = size("num_filters_in"), features = size("num_features_in");
-    if (static_cast<long long>(filters) * features != layer.channels_in) {
-      fail(layer.path, "num_features_in x num_filters_in is " + std::to_string(features) + " x " +
-                           std::to_string(filters) + ", but the layer receives " +
-                           std::to_string(layer.channels_in) + " channels" + source_of_input(layer));
-    }
+    const int filters = required_size(layer, "num_filters_in", kMaxSize);
+    const int features = required_size(layer, "num_features_in", kMaxSize);
+    expect_frame(layer, features, filters);
     read_batchnorm(layer, out, features);
+  }
+
+  // Conv2D over frames of [features][filters] (RTNeural's "conv2d", time x features kernels): kernel
+  // [kt][kf][in][out] -> weight [out][in][kt][kf]. Keras cross-correlates as PyTorch does, so the taps keep
+  // their order (time tap kt-1 meets the newest frame). Along time it streams causally, as RTNeural does
+  // (Keras' own padding along time only shifts its output: docs/compatible-formats.md).
+  void read_conv2d(const KerasLayer& layer, std::vector<LayerDefinition>& out) const {
+    const std::string& path = layer.path;
+    expect_weight_count(layer, 1, 2, "[kernel] or [kernel, bias]");
+    const int filters_in = required_size(layer, "num_filters_in", kMaxSize);
+    const int features = required_size(layer, "num_features_in", kMaxSize);
+    const int filters_out = required_size(layer, "num_filters_out", kMaxSize);
+    expect_frame(layer, features, filters_in);
+    const int kernel_time = required_size(layer, "kernel_size_time", kMaxSize);
+    const int kernel_features = required_size(layer, "kernel_size_feature", kMaxSize);
+    const int dilation = tuple_integer(layer.object, path, "dilation", kMaxKernelSpan).value_or(1);
+    const int stride = tuple_integer(layer.object, path, "strides", kMaxSize).value_or(1);
+    if (stride > features) {
+      fail(path + ".strides", "is " + std::to_string(stride) + ", larger than the frame's " +
+                                  std::to_string(features) + " features (num_features_in)");
+    }
+    const auto padding = layer.object.find("padding");
+    const std::vector<std::string> paddings = {"valid", "same"};
+    if (padding == layer.object.end()) fail(path + ".padding", "missing (expected \"valid\" or \"same\")");
+    if (!padding->is_string() || (*padding != "valid" && *padding != "same")) {
+      fail(path + ".padding", "unknown padding " + describe(*padding) +
+                                  (padding->is_string() ? suggestion(padding->get<std::string>(), paddings) : "") +
+                                  " (known: valid, same)");
+    }
+    const bool same = *padding == "same";
+    const bool bias = layer.weights.size() == 2;
+    LayerSpec spec = LayerSpec::conv2d(filters_in, filters_out, features, kernel_time, kernel_features, dilation,
+                                       stride, same, 1, bias);
+    if (const std::string problem = spec.validate(); !problem.empty()) fail(path, problem);
+    expect_shape(layer, 0, {kernel_time, kernel_features, filters_in, filters_out},
+                 "kernel_size_time x kernel_size_feature x num_filters_in x num_filters_out");
+    if (bias) expect_shape(layer, 1, {filters_out}, "the bias: num_filters_out");
+    expect_units(layer, spec.output_size,
+                 "the convolution outputs " + std::to_string(conv2d_output_features(spec)) + " features x " +
+                     std::to_string(filters_out) + " filters");
+
+    const Tensor& kernel = layer.weights[0];
+    Tensor weight{{filters_out, filters_in, kernel_time, kernel_features}, std::vector<float>(kernel.values.size())};
+    for (int o = 0; o < filters_out; ++o) {
+      for (int i = 0; i < filters_in; ++i) {
+        for (int t = 0; t < kernel_time; ++t) {
+          for (int q = 0; q < kernel_features; ++q) {
+            weight.values[((static_cast<std::size_t>(o) * filters_in + i) * kernel_time + t) * kernel_features + q] =
+                kernel.values[((static_cast<std::size_t>(t) * kernel_features + q) * filters_in + i) * filters_out + o];
+          }
+        }
+      }
+    }
+    LayerDefinition conv{spec, {}};
+    conv.weights["weight"] = std::move(weight);
+    if (bias) conv.weights["bias"] = layer.weights[1];
+    out.push_back(std::move(conv));
+    add_activation(layer, spec.output_size, out);
   }
 
   // ----------------------------------------------------------------------------------------------------
