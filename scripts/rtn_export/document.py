@@ -21,6 +21,18 @@ FORMAT_VERSION = 1
 ACTIVATION_TYPES = ("tanh", "relu", "sigmoid", "softmax", "elu", "leaky_relu", "prelu")
 
 
+# rtn layer types whose frames are a grid of in_features x channels (docs/model-format.md).
+FRAME_TYPES = ("conv2d", "batchnorm2d")
+
+
+def conv2d_output_features(params: Dict[str, Any]) -> int:
+    """A conv2d's output features: ceil(in / stride) with same padding, else (in - kernel) // stride + 1."""
+    features, stride = int(params["in_features"]), int(params.get("stride", 1))
+    if params.get("same_padding", False):
+        return -(-features // stride)
+    return (features - int(params["kernel_size_feature"])) // stride + 1
+
+
 class ExportError(ValueError):
     """A model that rtn cannot represent, or a file that is not a model. The message says what and where."""
 
@@ -38,12 +50,19 @@ class Layer:
     source: str = ""
 
     def input_size(self) -> Optional[int]:
+        if self.type in FRAME_TYPES:  # frames of features x channels
+            channels = self.params["in_channels" if self.type == "conv2d" else "num_features"]
+            return int(self.params["in_features"]) * int(channels)
         for key in ("in_features", "in_channels", "input_size", "num_features"):
             if key in self.params:
                 return int(self.params[key])
         return None
 
     def output_size(self, input_size: Optional[int]) -> Optional[int]:
+        if self.type == "conv2d":
+            return conv2d_output_features(self.params) * int(self.params["out_channels"])
+        if self.type == "batchnorm2d":
+            return self.input_size()
         for key in ("out_features", "out_channels", "hidden_size", "num_features"):
             if key in self.params:
                 return int(self.params[key])

@@ -15,7 +15,13 @@ skip of amp models). Keras's weight layouts and gate orders are converted to rtn
   recurrent biases, PyTorch's own formulation. reset_after=False (TF1 / old Keras): bias [3H] ->
   bias_ih, zeros for bias_hh, and the layer gets "reset_after": false.
 - BatchNormalization (last axis): gamma/beta (ones/zeros when scale/center is False), moving_mean,
-  moving_variance, epsilon -> batchnorm1d.
+  moving_variance, epsilon -> batchnorm1d, or batchnorm2d on 4-D (batch, time, features, channels) tensors.
+- Conv2D on (batch, time, features, channels) -> conv2d, streaming over time: kernel [kt][kf][in/groups][out]
+  -> weight [out][in/groups][kt][kf]; strides (1, s); dilation_rate (d, 1). Along time it is computed
+  causally, like Conv1D's padding='valid' (Keras's output i is rtn's output i + (kt - 1)·d); padding='same'
+  pads features as rtn's same_padding, and is refused when it would also look ahead along time (kt > 1).
+  A frame is the features x channels grid flattened as Keras lays it out (channels fastest), so a Reshape
+  between (time, features, channels) and (time, features·channels) is no operation at all.
 - Activations: fused `activation=` on Dense/Conv1D/RNNs and Activation/ReLU/LeakyReLU/ELU/Softmax/PReLU
   layers. PReLU alpha must be shared over time (shared_axes=[1]): one slope per channel, or one in all.
 """
@@ -149,6 +155,50 @@ class KerasChain:
                             "bias": bool(config.get("use_bias", True))}, weights, layer)
         self.activation(config.get("activation"), layer)
 
+    def _Conv2D(self, layer, config):
+        where = _where(layer)
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise ExportError(f"{where}: data_format='{config['data_format']}'; rtn's conv2d takes "
+                              "(batch, time, features, channels)")
+        time_stride, stride = (int(s) for s in config.get("strides", (1, 1)))
+        if time_stride != 1:
+            raise ExportError(f"{where}: strides={tuple(config['strides'])}; rtn's conv2d streams one output "
+                              "frame per input frame: the stride along time must be 1")
+        dilation, feature_dilation = (int(d) for d in config.get("dilation_rate", (1, 1)))
+        if feature_dilation != 1:
+            raise ExportError(f"{where}: dilation_rate={tuple(config['dilation_rate'])}; rtn's conv2d dilates "
+                              "along time only")
+        kernel = _array(layer.kernel)  # [kt][kf][in/groups][out]
+        kernel_time, kernel_features, per_group, out_channels = kernel.shape
+        padding = config.get("padding", "valid")
+        if padding == "same" and kernel_time > 1:
+            raise ExportError(f"{where}: padding='same' with {kernel_time} taps along time looks at future "
+                              "frames; rtn's conv2d is causal along time: use padding='valid' (then padded "
+                              "along features with ZeroPadding2D if needed)")
+        if padding not in ("same", "valid"):
+            raise ExportError(f"{where}: padding='{padding}'; rtn's conv2d has 'valid' and 'same'")
+        features = int(layer.input.shape[2])
+        groups = int(config.get("groups", 1))
+        use_bias = bool(config.get("use_bias", True))
+        weights = {"weight": numpy.transpose(kernel, (3, 2, 0, 1))}
+        if use_bias:
+            weights["bias"] = _array(layer.bias)
+        self.add("conv2d", {"in_channels": per_group * groups, "out_channels": out_channels,
+                            "in_features": features, "kernel_size_time": kernel_time,
+                            "kernel_size_feature": kernel_features, "dilation": dilation, "stride": stride,
+                            "same_padding": padding == "same", "groups": groups, "bias": use_bias},
+                 weights, layer)
+        self.activation(config.get("activation"), layer)
+
+    def _Reshape(self, layer, config):
+        # Between (time, features, channels) and (time, features * channels) the floats of a frame stay
+        # where they are: nothing to compute. Any other reshape would move data across frames.
+        before, after = tuple(layer.input.shape[1:]), tuple(layer.output.shape[1:])
+        if before[:1] != after[:1] or len(before) not in (2, 3) or len(after) not in (2, 3):
+            raise ExportError(f"{_where(layer)}: reshapes {before} to {after}; rtn supports only reshapes that "
+                              "keep the time axis, between (time, features, channels) and (time, "
+                              "features * channels)")
+
     def _check_recurrent(self, layer, config, gates: str) -> None:
         where = _where(layer)
         if not config.get("return_sequences", False):
@@ -210,15 +260,21 @@ class KerasChain:
     def _BatchNormalization(self, layer, config):
         axis = config.get("axis", -1)
         axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
-        if len(axes) != 1 or axes[0] not in (-1, 2):
-            raise ExportError(f"{_where(layer)}: normalises axis {axis}; rtn's batchnorm1d normalises the "
-                              "channels (the last axis)")
+        rank = len(layer.input.shape)
+        if len(axes) != 1 or axes[0] not in (-1, rank - 1):
+            raise ExportError(f"{_where(layer)}: normalises axis {axis}; rtn's batchnorm1d and batchnorm2d "
+                              "normalise the channels (the last axis)")
         mean, variance = _array(layer.moving_mean), _array(layer.moving_variance)
         channels = mean.shape[0]
         gamma = _array(layer.gamma) if config.get("scale", True) else numpy.ones(channels, numpy.float32)
         beta = _array(layer.beta) if config.get("center", True) else numpy.zeros(channels, numpy.float32)
-        self.add("batchnorm1d", {"num_features": channels, "eps": float(config.get("epsilon", 1e-3))},
-                 {"weight": gamma, "bias": beta, "running_mean": mean, "running_var": variance}, layer)
+        weights = {"weight": gamma, "bias": beta, "running_mean": mean, "running_var": variance}
+        epsilon = float(config.get("epsilon", 1e-3))
+        if rank == 4:  # (batch, time, features, channels)
+            self.add("batchnorm2d", {"num_features": channels, "in_features": int(layer.input.shape[2]),
+                                     "eps": epsilon}, weights, layer)
+        else:
+            self.add("batchnorm1d", {"num_features": channels, "eps": epsilon}, weights, layer)
 
     def _Activation(self, layer, config):
         self.activation(config.get("activation"), layer)
@@ -326,9 +382,12 @@ def _input_channels(model) -> Optional[int]:
     except (AttributeError, IndexError, TypeError, ValueError):
         return None
     shape = tuple(shape)
+    if len(shape) == 4 and None not in shape[2:]:
+        return int(shape[2]) * int(shape[3])  # (batch, time, features, channels): frames of features x channels
     if len(shape) != 3:
         raise ExportError(f"model '{model.name}' takes input of shape {shape}; rtn models take "
-                          "(batch, time, channels), e.g. keras.Input((None, 1))")
+                          "(batch, time, channels), e.g. keras.Input((None, 1)), or (batch, time, features, "
+                          "channels) for Conv2D layers")
     return int(shape[-1]) if shape[-1] is not None else None
 
 

@@ -10,8 +10,9 @@ and LSTM (batch_first, unidirectional, taking output[0] of their tuple), BatchNo
 form, with the running statistics), Tanh/ReLU/Sigmoid/ELU/LeakyReLU/PReLU/Softmax and their functional
 forms, Identity, transposes/permutes between the two layouts, `.contiguous()`, a zero left padding
 (F.pad / nn.ConstantPad1d) right before a Conv1d by exactly its receptive field, and a residual add of
-the model input to its output as the last operation. Anything else is an ExportError that names the
-operation and where it is.
+the model input to its output as the last operation. Spectral layers (Conv2d, BatchNorm2d) work on 2-D
+frames of features x channels: torch_frames.py reads the views between them and the flat frames.
+Anything else is an ExportError that names the operation and where it is.
 """
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ from .document import ExportError, Layer, ModelDocument, default_name
 
 BTC = "(batch, time, channels)"
 BCT = "(batch, channels, time)"
+# A frame of features x channels (torch_frames.py), as rtn stores it and as Conv2d computes on it.
+BTFC = "(batch, time, features, channels)"
+BCTF = "(batch, channels, time, features)"
 
 
 # --- Symbolic values flowing through the traced graph -----------------------------------------------
@@ -40,17 +44,20 @@ class Stream:
     """
 
     def __init__(self, layout: str, version: int, *, is_input: bool = False, pad: int = 0,
-                 pad_where: str = "", skip_added: bool = False):
+                 pad_where: str = "", skip_added: bool = False, grid: Optional[Tuple[int, int]] = None,
+                 feature_pad: Tuple[int, int] = (0, 0)):
         self.layout = layout
         self.version = version
         self.is_input = is_input
-        self.pad = pad            # zeros F.pad put on the left of the time axis, waiting for a Conv1d
+        self.pad = pad            # zeros F.pad put on the left of the time axis, waiting for a Conv1d/Conv2d
         self.pad_where = pad_where
         self.skip_added = skip_added
+        self.grid = grid          # (features, channels) of a 2-D frame (BTFC, BCTF), else None
+        self.feature_pad = feature_pad  # zeros F.pad put before and after the features, waiting for a Conv2d
 
     def with_layout(self, layout: str) -> "Stream":
         return Stream(layout, self.version, pad=self.pad, pad_where=self.pad_where,
-                      skip_added=self.skip_added)
+                      skip_added=self.skip_added, grid=self.grid, feature_pad=self.feature_pad)
 
     def channel_dim(self) -> int:
         return 2 if self.layout == BTC else 1
@@ -129,15 +136,15 @@ class TorchChainBuilder:
             raise ExportError(f"{where}: {what} uses a value that another operation already consumed: the "
                               "model branches, and rtn runs a single chain of layers (only the model "
                               "input may be added back at the end)")
-        if stream.pad and what != "torch.nn.Conv1d":
-            raise ExportError(f"{stream.pad_where}: a zero padding of the time axis is only supported right "
-                              f"before a Conv1d (as its causal left padding), but {where} ({what}) follows it")
+        if (stream.pad or any(stream.feature_pad)) and what not in ("torch.nn.Conv1d", "torch.nn.Conv2d"):
+            raise ExportError(f"{stream.pad_where}: a zero padding is only supported right before a Conv1d or "
+                              f"Conv2d (as its causal left padding), but {where} ({what}) follows it")
         return stream
 
-    def _emit(self, layer: Layer, layout: str) -> Stream:
+    def _emit(self, layer: Layer, layout: str, grid: Optional[Tuple[int, int]] = None) -> Stream:
         self.document.add(layer)
         self.version += 1
-        return Stream(layout, self.version)
+        return Stream(layout, self.version, grid=grid)
 
     def output(self, value: Any, where: str) -> None:
         if isinstance(value, (tuple, list)):
@@ -176,10 +183,13 @@ class TorchChainBuilder:
                    params: Optional[Dict[str, Any]] = None, weights: Optional[Dict[str, Any]] = None) -> Stream:
         stream = self._consume(value, where, what)
         layer = Layer(layer_type, dict(params or {}), dict(weights or {}), source=f"{what} at {where}")
-        return self._emit(layer, stream.layout)
+        return self._emit(layer, stream.layout, stream.grid)
 
     def transpose(self, value: Any, where: str, what: str) -> Stream:
         stream = self._stream(value, where, what)
+        if stream.grid:
+            raise ExportError(f"{where}: {what} swaps two dimensions of {stream.layout}; between it and "
+                              f"{BCTF} use permute(0, 3, 1, 2) and permute(0, 2, 3, 1)")
         if stream.version != self.version and not stream.is_input:
             raise ExportError(f"{where}: {what} uses a value that another operation already consumed (the "
                               "model branches)")
@@ -317,6 +327,8 @@ def _leaky_relu(builder, module: nn.LeakyReLU, where, what, args, kwargs):
 
 
 def _check_softmax_dim(stream: Stream, dim: Any, where: str, what: str) -> None:
+    if stream.grid:
+        raise ExportError(f"{where}: {what} on a 2-D frame {stream.layout}; flatten it to {BTC} first")
     if dim is None:
         raise ExportError(f"{where}: {what} has no dim; give dim explicitly (the channel dimension)")
     if int(dim) % 3 != stream.channel_dim():
@@ -334,6 +346,10 @@ def _softmax(builder, module: nn.Softmax, where, what, args, kwargs):
 def _prelu(builder, module: nn.PReLU, where, what, args, kwargs):
     value = _single_input(args, kwargs, where, what)
     stream = builder._stream(value, where, what)
+    if module.num_parameters > 1 and stream.grid:
+        raise ExportError(f"{where}: {what} has {module.num_parameters} parameters on a 2-D frame "
+                          f"{stream.layout}; rtn's prelu has one slope per float of the flat frame: use "
+                          "num_parameters=1")
     if module.num_parameters > 1 and stream.layout != BCT:
         raise ExportError(f"{where}: {what} has {module.num_parameters} parameters, which PyTorch applies to "
                           f"dimension 1: that is time in {stream.layout}; transpose to {BCT} first, or use "
@@ -353,6 +369,9 @@ def _constant_pad(builder, module: nn.ConstantPad1d, where, what, args, kwargs):
 
 def _pad_stream(builder: TorchChainBuilder, value: Any, pad: Tuple[int, ...], fill: float, where: str,
                 what: str) -> Stream:
+    if isinstance(value, Stream) and value.grid:
+        from .torch_frames import pad_frames
+        return pad_frames(builder, value, pad, fill, where, what)
     stream = builder._consume(value, where, what)
     if len(pad) != 2 or int(pad[1]) != 0 or fill != 0.0 or stream.layout != BCT:
         raise ExportError(f"{where}: {what} with pad={tuple(pad)}, value={fill} on {stream.layout}: the only "
@@ -368,6 +387,8 @@ def _state(module: nn.Module) -> Dict[str, Any]:
     return {name: tensor for name, tensor in module.state_dict().items()
             if not name.endswith("num_batches_tracked")}
 
+
+from .torch_frames import FRAME_FUNCTIONS, FRAME_METHODS, FRAME_MODULES  # noqa: E402  (uses the above)
 
 _MODULE_HANDLERS: List[Tuple[type, Callable]] = [
     (nn.Linear, _linear),
@@ -386,6 +407,7 @@ _MODULE_HANDLERS: List[Tuple[type, Callable]] = [
     # Dropout (any flavour) does nothing at inference: exported as nothing.
     (nn.modules.dropout._DropoutNd, _identity),
     (nn.ConstantPad1d, _constant_pad),
+    *FRAME_MODULES,
 ]
 
 
@@ -428,6 +450,9 @@ def _fn_permute(builder, where, name, args, kwargs):
     dims = list(args[1:]) if len(args) > 2 else list(_arg(args, kwargs, 1, "dims", ()))
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = list(dims[0])
+    if isinstance(args[0], Stream) and args[0].grid:
+        from .torch_frames import permute_frames
+        return permute_frames(builder, args[0], [int(d) % 4 for d in dims], where, name)
     normalised = [int(d) % 3 for d in dims]
     if normalised == [0, 2, 1]:
         return builder.transpose(args[0], where, name)
@@ -504,6 +529,7 @@ _FUNCTION_HANDLERS: Dict[str, Callable] = {
     "add": _fn_add,
     "getitem": _fn_getitem,
     "pad": _fn_pad,
+    **FRAME_FUNCTIONS,
 }
 
 # Python callables (fx call_function targets) and Tensor method names, to canonical operation names.
@@ -517,10 +543,12 @@ _FUNCTION_NAMES: Dict[Any, str] = {
     operator.add: "add", operator.iadd: "add", torch.add: "add",
     operator.getitem: "getitem",
     F.pad: "pad",
+    torch.flatten: "flatten",
+    **({torch.unflatten: "unflatten"} if hasattr(torch, "unflatten") else {}),
 }
 _METHOD_NAMES = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "softmax": "softmax",
                  "transpose": "transpose", "permute": "permute", "contiguous": "contiguous", "add": "add",
-                 "__add__": "add", "__getitem__": "getitem"}
+                 "__add__": "add", "__getitem__": "getitem", **FRAME_METHODS}
 
 
 # --- torch.fx front end -------------------------------------------------------------------------------

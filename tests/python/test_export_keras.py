@@ -147,6 +147,32 @@ def test_valid_conv_stack_two_channels(tmp_path, rtn_process, signal):
     export_and_compare(model, signal(2000, 2), tmp_path, rtn_process, warmup=2 + 6)
 
 
+def test_spectral_conv2d_batchnorm_stack(tmp_path, rtn_process, signal):
+    """Frames of 9 features x 2 channels through Conv2D (valid and strided; same with one time tap, grouped;
+    dilated in time), BatchNormalization on 4-D tensors, and a Reshape to a flat frame for a Dense head."""
+    features, channels = 9, 2
+    model = randomise(keras.Sequential([
+        keras.Input((None, features, channels)),
+        layers.Conv2D(4, (3, 3), strides=(1, 2), padding="valid"),  # 4 features
+        layers.BatchNormalization(), layers.ReLU(),
+        layers.Conv2D(4, (1, 3), strides=(1, 3), padding="same", groups=2, activation="tanh"),  # 2 features
+        layers.BatchNormalization(center=False, scale=False, epsilon=0.5),
+        layers.Conv2D(3, (2, 2), dilation_rate=(2, 1), padding="valid", use_bias=False),  # 1 feature
+        layers.Reshape((-1, 3)),
+        layers.Dense(1)]), 11)
+    frames = signal(600, features * channels)
+    path = tmp_path / "model.json"
+    document = rtn_export.export_keras(model, path)
+    expected = model.predict(frames.reshape(1, -1, features, channels), verbose=0)[0]
+    actual = rtn_process(path, frames)
+    # Along time rtn is causal: Keras's 'valid' output i is rtn's i + sum of (kt - 1) * dilation.
+    assert_close(actual[2 + 2:], expected)
+    assert document["input_channels"] == features * channels
+    assert [layer["type"] for layer in document["layers"]] == [
+        "conv2d", "batchnorm2d", "relu", "conv2d", "tanh", "batchnorm2d", "conv2d", "dense"]
+    assert document["layers"][3]["same_padding"] is True and document["layers"][3]["stride"] == 3
+
+
 ACTIVATION_LAYERS = {
     "tanh": lambda: layers.Activation("tanh"),
     "relu": lambda: layers.ReLU(),
@@ -236,6 +262,12 @@ ERROR_CASES = {
                        r"layer 'p' \(PReLU\): alpha has shape \(16, 2\)"),
     "branch": (branching_model, r"layer 'b' \(Dense\) takes '.*', not the output of 'a': the model branches"),
     "skip_not_last": (skip_in_the_middle, r"layer 'after' comes after the residual add 'skip'"),
+    "conv2d_same_in_time": (lambda: keras.Sequential([keras.Input((None, 8, 1)),
+                                                      layers.Conv2D(2, (3, 3), padding="same", name="c")]),
+                            r"layer 'c' \(Conv2D\): padding='same' with 3 taps along time looks at future"),
+    "conv2d_time_stride": (lambda: keras.Sequential([keras.Input((None, 8, 1)),
+                                                     layers.Conv2D(2, (1, 3), strides=(2, 1), name="c")]),
+                           r"layer 'c' \(Conv2D\): strides=\(2, 1\); .* the stride along time must be 1"),
     "batchnorm_axis": (lambda: keras.Sequential([keras.Input((16, 3)), layers.BatchNormalization(axis=1, name="bn")]),
                        r"layer 'bn' \(BatchNormalization\): normalises axis 1"),
 }

@@ -197,6 +197,50 @@ def test_causal_padding_before_conv(tmp_path, rtn_process, signal):
     export_and_compare(CausalConv(), signal(2000, 2), tmp_path, rtn_process)
 
 
+class Spectral(nn.Module):
+    """Frames of 9 features x 2 channels (flat, channels fastest) through Conv2d and BatchNorm2d: the views
+    between flat and 2-D frames, causal time padding, strides 2 and 3, time dilation, groups and "same"
+    zeros along features, then a Linear head on the flattened frame."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, (3, 3), stride=(1, 2), dilation=(2, 1))   # 9 -> 4 features
+        self.norm1 = nn.BatchNorm2d(4)
+        self.conv2 = nn.Conv2d(4, 4, (2, 3), stride=(1, 3), padding=(0, 1), groups=2)  # 4 -> 2 features, "same"
+        self.norm2 = nn.BatchNorm2d(4, affine=False)
+        self.conv3 = nn.Conv2d(4, 3, (1, 2), bias=False)  # 2 -> 1 feature
+        self.head = nn.Linear(3, 1)
+
+    def forward(self, x):
+        x = x.unflatten(2, (9, 2)).permute(0, 3, 1, 2)
+        x = torch.relu(self.norm1(self.conv1(F.pad(x, (0, 0, 4, 0)))))
+        x = self.norm2(torch.tanh(self.conv2(F.pad(x, (0, 0, 1, 0)))))
+        x = self.conv3(x).permute(0, 2, 3, 1).flatten(2)
+        return self.head(x)
+
+
+def test_spectral_conv2d_batchnorm2d(tmp_path, rtn_process, signal):
+    torch.manual_seed(12)
+    model = Spectral()
+    for norm in (model.norm1, model.norm2):
+        with torch.no_grad():
+            norm.running_mean.uniform_(-0.3, 0.3)
+            norm.running_var.uniform_(0.5, 1.5)
+    document = export_and_compare(model, signal(600, 18), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == [
+        "conv2d", "batchnorm2d", "relu", "conv2d", "tanh", "batchnorm2d", "conv2d", "dense"]
+    assert document["layers"][3]["same_padding"] is True and document["layers"][3]["groups"] == 2
+
+
+class Conv2dPaddedInTime(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, (3, 3), padding=1)
+
+    def forward(self, x):
+        return self.conv(x.unflatten(2, (8, 1)).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).flatten(2)
+
+
 ACTIVATION_MODULES = {
     "tanh": nn.Tanh(), "relu": nn.ReLU(), "sigmoid": nn.Sigmoid(), "elu": nn.ELU(alpha=0.7),
     "leaky_relu": nn.LeakyReLU(0.2), "prelu": nn.PReLU(), "softmax": nn.Softmax(dim=-1),
@@ -423,6 +467,7 @@ ERROR_CASES = {
                                             r"but needs \(batch, channels, time\)"),
     "wrong_pad": (wrong_pad_model(), r"pads the time axis by 2.*needs exactly.*= 4"),
     "batch_first": (Wrapper(nn.LSTM(1, 2)), r"batch_first=False"),
+    "conv2d_time_padding": (Conv2dPaddedInTime(), r"layer 'conv'.*along time rtn's conv2d is causal"),
     "branch": (Branching(), r"branches"),
     "returns_state": (ReturnsState(), r"model output gets the whole \(output, hidden\) tuple of layer 'gru'"),
     "returns_two": (ReturnsTwo(), r"the model returns 2 values"),
