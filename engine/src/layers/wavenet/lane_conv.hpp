@@ -78,7 +78,7 @@ class LaneConv {
   int in_, out_, taps_, dilation_;
   LaneHistory history_;
   std::vector<float> columns_;
-  mutable std::vector<const float*> inputs_;
+  std::vector<const float*> inputs_;  // the taps' delayed rows, then the extra inputs
 };
 
 }  // namespace RTN_ISA_NAMESPACE
