@@ -29,14 +29,23 @@ bool overlaps(const float* a, std::size_t a_count, const float* b, std::size_t b
 
 // Whether every value is finite, by the exponent bits: integer operations the compiler vectorises (a float
 // test would not be, as the order of float operations is fixed without -ffast-math).
+// Eight values at a time (one register's test, no loop prologue), as a per-sample call checks a frame of a
+// few values; then one at a time.
 bool all_finite(const float* values, int count) noexcept {
-  std::uint32_t non_finite = 0;
-  for (int i = 0; i < count; ++i) {
+  const auto non_finite = [values](int i) {
     std::uint32_t bits;
     std::memcpy(&bits, values + i, sizeof bits);
-    non_finite |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    return static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  };
+  std::uint32_t any = 0;
+  int i = 0;
+  for (; i + 8 <= count; i += 8) {
+    std::uint32_t group = 0;
+    for (int k = 0; k < 8; ++k) group |= non_finite(i + k);
+    any |= group;
   }
-  return non_finite == 0;
+  for (; i < count; ++i) any |= non_finite(i);
+  return any == 0;
 }
 
 // In-place processing with more output than input channels, in several pieces: each piece's output
@@ -62,6 +71,8 @@ struct Model::State {
   std::vector<std::string> reasons;
   std::vector<std::string> warnings;
   int max_block = 0;
+  bool plain_input = true;   // input_gain == 1: the layers may read the caller's input where it is
+  bool plain_output = true;  // no input skip, output_gain == 1: the last layer's output is the model's
   int widest = 0;  // the most channels any frame has between layers
   AlignedFloats input;     // the sanitised input block
   AlignedFloats ping, pong;
@@ -141,6 +152,8 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
                 std::to_string(channels));
   }
   for (const auto& kernel : state->kernels) state->chain.push_back(kernel.get());
+  state->plain_input = definition.input_gain == 1.0f;
+  state->plain_output = !definition.input_skip && definition.output_gain == 1.0f;
   Model model(std::move(state));
   model.prepare(kDefaultMaxBlock);
   return model;
@@ -164,21 +177,31 @@ void Model::reset() noexcept {
 }
 
 void Model::process(const float* in, float* out, int frames) noexcept {
-  if (frames <= 0) return;
   State& state = *state_;
   const ScopedFlushDenormals flush_denormals;  // writes the FPU mode only if the host does not flush already
-  const int in_channels = state.definition.input_channels;
-  const int out_channels = state.definition.output_channels;
+  const int in_count = frames * state.definition.input_channels;
   // The common case first, with as little per-call work as possible (per-sample hosts call this 48,000 times
   // a second): a block that fits, unscaled, all finite, in a buffer apart from the output. The layers read
   // the caller's input where it is.
-  if (frames <= state.max_block && state.definition.input_gain == 1.0f &&
-      !overlaps(in, static_cast<std::size_t>(frames) * in_channels, out,
-                static_cast<std::size_t>(frames) * out_channels) &&
-      all_finite(in, frames * in_channels)) {
-    run_chain(in, out, frames);
+  if (frames > 0 && frames <= state.max_block && state.plain_input &&
+      !overlaps(in, static_cast<std::size_t>(in_count), out,
+                static_cast<std::size_t>(frames) * state.definition.output_channels) &&
+      all_finite(in, in_count)) {
+    if (state.chain.size() == 1 && state.plain_output) {
+      state.chain[0]->process(in, out, frames);  // one layer: the model is its kernel
+    } else {
+      run_chain(in, out, frames);
+    }
     return;
   }
+  if (frames > 0) process_copied(in, out, frames);
+}
+
+// (Not inlined into process(): its buffers and loops would make every call set up a larger stack frame.)
+[[gnu::noinline]] void Model::process_copied(const float* in, float* out, int frames) noexcept {
+  State& state = *state_;
+  const int in_channels = state.definition.input_channels;
+  const int out_channels = state.definition.output_channels;
   const float input_gain = state.definition.input_gain;
   in = keep_input_ahead_of_output(in, out, frames, in_channels, out_channels);
   while (frames > 0) {

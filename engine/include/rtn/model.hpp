@@ -117,6 +117,9 @@ class Model {
   // One block of at most max_block() frames through the layers, the skip and the output gain; `input` is
   // already scaled and finite, and apart from `out`.
   void run_chain(const float* input, float* out, int block) noexcept;
+  // process() for the rest: blocks longer than max_block(), an input gain, non-finite input, or `in` and
+  // `out` overlapping. Apart, so that the common case's code stays small.
+  void process_copied(const float* in, float* out, int frames) noexcept;
   std::unique_ptr<State> state_;
 };
 

@@ -29,11 +29,26 @@ struct XsimdOps {
   // independent partial sums over interleaved columns, added at the end as a tree: Rows * Partials chains keep
   // the FMA units busy. Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every
   // trip count known).
+  // sum[0] += sum[1] + ... + sum[Partials - 1], as a tree (pairs, then pairs of pairs), each level a template
+  // of its own: with the levels in a run-time loop, GCC kept the sums in memory (a store-forwarding stall
+  // per addition).
+  template <int Step = 1, int Partials, int Rows>
+  static void add_partials(Batch (&sum)[Partials][Rows]) noexcept {
+    if constexpr (Step < Partials) {
+      for (int p = 0; p + Step < Partials; p += 2 * Step) {
+        for (int r = 0; r < Rows; ++r) sum[p][r] += sum[p + Step][r];
+      }
+      add_partials<2 * Step>(sum);
+    }
+  }
+
+  // The sums start at `initial` (y itself when it is 0) and are stored to y, which need not be aligned.
   template <int Rows, int Partials, typename Stride, typename Inputs>
   static void matvec_rows(float* y, const float* w, Stride stride, const float* const* taps_x, Inputs n_in,
-                          int taps) noexcept {
+                          int taps, const float* initial = nullptr) noexcept {
     Batch sum[Partials][Rows];
-    for (int r = 0; r < Rows; ++r) sum[0][r] = Batch::load_aligned(y + r * kWidth);
+    if (initial == nullptr) initial = y;
+    for (int r = 0; r < Rows; ++r) sum[0][r] = Batch::load_unaligned(initial + r * kWidth);
     for (int p = 1; p < Partials; ++p) {
       for (int r = 0; r < Rows; ++r) sum[p][r] = Batch(0.0f);
     }
@@ -53,18 +68,8 @@ struct XsimdOps {
         for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
       }
     }
-    // Levels of the tree, counted so that the compiler unrolls them and keeps every sum in a register.
-    constexpr int kLevels = Partials <= 1 ? 0 : Partials <= 2 ? 1 : Partials <= 4 ? 2 : 3;
-    static_assert(Partials <= 8, "at most eight partial sums");
-    for (int level = 0; level < kLevels; ++level) {
-      const int step = 1 << level;
-      for (int p = 0; p < Partials; p += 2 * step) {
-        if (p + step < Partials) {
-          for (int r = 0; r < Rows; ++r) sum[p][r] += sum[p + step][r];
-        }
-      }
-    }
-    for (int r = 0; r < Rows; ++r) sum[0][r].store_aligned(y + r * kWidth);
+    add_partials(sum);
+    for (int r = 0; r < Rows; ++r) sum[0][r].store_unaligned(y + r * kWidth);
   }
 
   static void matvec_taps_add(float* y, const float* w, int stride, int rows, const float* const* taps_x, int n_in,
@@ -101,6 +106,59 @@ struct XsimdOps {
   template <typename Stride, typename Rows, typename Inputs>
   static void matvec_add(float* y, const float* w, Stride stride, Rows rows, const float* x, Inputs n_in) noexcept {
     matvec_taps_add(y, w, stride, rows, &x, n_in, 1);
+  }
+
+  // out[0 .. Outputs) = bias + sum over taps t of w_t * taps_x[t] for one frame (w_t = w + t * Inputs * Stride;
+  // one tap: a matrix-vector product), every size but the taps' known at compile time: the fixed-size
+  // kernels' per-sample path. The sums start at the bias in registers and are stored straight to `out`, no
+  // padded accumulator in memory to fill, reload and copy out. Whole batches of outputs as matvec_taps_add
+  // does (up to four row batches with partial sums, about eight chains), then the last Outputs % kWidth
+  // outputs over narrower spans (for_each_span: 8 outputs take one 8-lane register, not a padded 16-lane one).
+  template <int Stride, int Outputs, int Inputs>
+  static void affine_frame(float* out, const float* bias, const float* w, const float* const* taps_x,
+                           int taps = 1) noexcept {
+    constexpr int kBatches = Outputs / kWidth;
+    if constexpr (kBatches > 0) {
+      constexpr int kFirst = kBatches > 4 ? 4 : kBatches;
+      constexpr int kChains = 8 / kFirst;
+      constexpr int kPartials = kChains < Inputs / 2 ? kChains : (Inputs / 2 > 0 ? Inputs / 2 : 1);
+      matvec_rows<kFirst, kPartials>(out, w, Size<Stride>{}, taps_x, Size<Inputs>{}, taps, bias);
+      constexpr int kDone = kFirst * kWidth;
+      if constexpr (kDone < Outputs) {
+        affine_frame<Stride, Outputs - kDone, Inputs>(out + kDone, bias + kDone, w + kDone, taps_x, taps);
+      }
+    } else {
+      constexpr int kPartials = Inputs / 2 < 4 ? (Inputs / 2 > 0 ? Inputs / 2 : 1) : 4;
+      for_each_span(Size<Outputs>{}, [&](auto span, int i) {
+        using V = decltype(span);
+        V sum[kPartials];
+        sum[0] = load<V>(bias + i);
+        for (int p = 1; p < kPartials; ++p) sum[p] = V(0.0f);
+        const float* tap_w = w + i;
+        for (int t = 0; t < taps; ++t, tap_w += static_cast<std::ptrdiff_t>(Inputs) * Stride) {
+          const float* x = taps_x[t];
+          const auto add_column = [&](V& partial, int j) {
+            partial = fast_math::detail::multiply_add(load<V>(tap_w + static_cast<std::ptrdiff_t>(j) * Stride),
+                                                      V(x[j]), partial);
+          };
+          int j = 0;
+          for (; j + kPartials <= Inputs; j += kPartials) {
+            for (int p = 0; p < kPartials; ++p) add_column(sum[p], j + p);
+          }
+          for (int p = 0; j < Inputs; ++j, ++p) add_column(sum[p], j);
+        }
+        // (A tree, written out: a loop over its levels would keep the sums in memory.)
+        if constexpr (kPartials == 4) {
+          store(out + i, (sum[0] + sum[1]) + (sum[2] + sum[3]));
+        } else if constexpr (kPartials == 3) {
+          store(out + i, (sum[0] + sum[1]) + sum[2]);
+        } else if constexpr (kPartials == 2) {
+          store(out + i, sum[0] + sum[1]);
+        } else {
+          store(out + i, sum[0]);
+        }
+      });
+    }
   }
 
   static float dot(const float* a, const float* b, int n) noexcept {
@@ -275,9 +333,9 @@ struct XsimdOps {
   // y = op(x) over spans (see for_each_span), the last n % 4 values through a zero-padded batch of the
   // narrowest width: as map(), every element takes the same vector code, and the spans line up with the
   // spans a cell's loop stored.
-  template <typename Op>
-  static void map_spans(float* y, const float* x, int n, Op op) noexcept {
-    const int whole = n - n % 4;
+  template <typename N, typename Op>
+  static void map_spans(float* y, const float* x, N n, Op op) noexcept {
+    const auto whole = size_round_down<4>(n);
     for_each_span(whole, [&](auto tag, int i) {
       using V = decltype(tag);
       if constexpr (!std::is_same_v<V, float>) store(y + i, op(load<V>(x + i)));
@@ -319,11 +377,14 @@ struct XsimdOps {
     StlOps::affine(y + i, x + i, scale + i, shift + i, n - i);
   }
 
-  static void tanh(float* y, const float* x, int n) noexcept {
+  // n: an int, or a Size<N> (a fixed-size kernel's gates: the spans then known at compile time).
+  template <typename N>
+  static void tanh(float* y, const float* x, N n) noexcept {
     // The fast activations (fast_math.hpp): max absolute error 9e-8 for tanh, 7.5e-8 for sigmoid.
     map_spans(y, x, n, [](auto v) { return fast_math::tanh(v); });
   }
-  static void sigmoid(float* y, const float* x, int n) noexcept {
+  template <typename N>
+  static void sigmoid(float* y, const float* x, N n) noexcept {
     map_spans(y, x, n, [](auto v) { return fast_math::sigmoid(v); });
   }
   static void relu(float* y, const float* x, int n) noexcept {

@@ -34,8 +34,15 @@ namespace rtn {
 template <typename Ops>
 struct GateActivation {
   static constexpr bool kSigmoidThroughTanh = Ops::backend != Backend::stl;
-  // How many values to activate for n.
-  static constexpr int span(int n) noexcept { return Ops::activation_span(n); }
+  // How many values to activate for n (a compile-time size stays one).
+  template <typename N>
+  static constexpr auto span(N n) noexcept {
+    if constexpr (std::is_integral_v<N>) {
+      return Ops::activation_span(n);
+    } else {
+      return Size<Ops::activation_span(N::value)>{};
+    }
+  }
   // A sigmoid gate's value from its activated row: a float or a span of them (Ops::for_each_span).
   template <typename V>
   static V sigmoid_gate(V activated) noexcept {
@@ -112,6 +119,7 @@ void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* 
 //   static RecurrentLayout layout(const LayerSpec& spec, bool sigmoid_through_tanh);
 //   static int scratch_size(int hidden);       // floats of per-step scratch, a multiple of kPadFloats
 //   static constexpr int recurrent_rows(int hidden);  // layout.recurrent_rows for a fixed hidden size
+//   static constexpr int frame_stride(int hidden);    // layout.frame_stride for a fixed hidden size
 //   template <typename Ops, typename Hidden, typename Rows> static void step(const RecurrentLayer&,
 //       const RecurrentLayout&, Hidden hidden, Rows recurrent_rows, float* gates, float* h, float* c,
 //       float* out, float* scratch) noexcept;   // Hidden, Rows: int, or Size<N> in a fixed-size kernel
@@ -161,7 +169,7 @@ class RecurrentKernel final : public Kernel {
       for (int l = 0; l <= top; ++l) {
         const RecurrentLayer& layer = layers_[l];
         // The projection reads all of layer_in before the steps overwrite sequence_ with this layer's output.
-        project_inputs<Ops>(layer, layout_.frame_stride, layer_in, in_stride, count, gates_.data());
+        project(layer, layer_in, in_stride, count);
         float* layer_out = l == top ? out + static_cast<std::ptrdiff_t>(first) * hidden : sequence_.data();
         float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
         float* c = h + state_stride_;
@@ -179,6 +187,24 @@ class RecurrentKernel final : public Kernel {
   }
 
  private:
+  // The input projection of `frames` frames into gates_. A fixed-size kernel called per sample computes it
+  // in registers (Ops::affine_frame) when the input is one value or as wide as the hidden state (a stack's
+  // upper layers, the usual N -> N layer).
+  void project(const RecurrentLayer& layer, const float* in, int in_stride, int frames) noexcept {
+    if constexpr (Hidden > 0) {
+      constexpr int kFrame = Cell::frame_stride(Hidden);
+      if (frames == 1 && layer.input_size == Hidden) {
+        Ops::template affine_frame<kFrame, kFrame, Hidden>(gates_.data(), layer.bias.data(), layer.input.data(), &in);
+        return;
+      }
+      if (frames == 1 && layer.input_size == 1) {
+        Ops::template affine_frame<kFrame, kFrame, 1>(gates_.data(), layer.bias.data(), layer.input.data(), &in);
+        return;
+      }
+    }
+    project_inputs<Ops>(layer, layout_.frame_stride, in, in_stride, frames, gates_.data());
+  }
+
   RecurrentLayout layout_;
   std::vector<RecurrentLayer> layers_;
   int state_stride_ = 0;    // padded hidden size

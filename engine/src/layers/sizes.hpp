@@ -21,6 +21,24 @@ constexpr auto size_or(int runtime) noexcept {
   }
 }
 
+// k * n, and n rounded down to a multiple of k: compile-time constants when n is one.
+template <int K, typename N>
+constexpr auto size_times(N n) noexcept {
+  if constexpr (std::is_integral_v<N>) {
+    return K * n;
+  } else {
+    return Size<K * N::value>{};
+  }
+}
+template <int K, typename N>
+constexpr auto size_round_down(N n) noexcept {
+  if constexpr (std::is_integral_v<N>) {
+    return n - n % K;
+  } else {
+    return Size<N::value - N::value % K>{};
+  }
+}
+
 // The sizes the fixed-size kernels are compiled for: the hidden sizes and widths of the models people ship
 // (amp models' LSTMs and GRUs of 8-64, NAM's WaveNet channels, the Dense layers around them).
 #define RTN_FIXED_SIZES 8, 12, 16, 20, 24, 32, 40, 48, 64

@@ -161,6 +161,17 @@ class CausalConv {
     return compact_.data();
   }
 
+  // One frame of a fixed-size convolution (In > 0), straight into `out` (Out floats): the sums in registers
+  // (Ops::affine_frame) rather than in the padded output frame process() returns. Never allocates.
+  void process_frame(const float* in, float* out) noexcept {
+    static_assert(In > 0, "the fixed-size convolutions only");
+    history_.push(in, In, 1);
+    const float** taps = taps_.data();
+    history_.taps(0, 1, taps);
+    Ops::template affine_frame<padded_size(Out), Out, In>(out, weights_.bias.data(), weights_.values.data(), taps,
+                                                          spec_.kernel_size);
+  }
+
   // Whether the output is computed in place in one product per frame (not group by group, not depthwise):
   // then a caller may start the sums itself (the bias and more) and accumulate() onto them.
   bool accumulates() const noexcept { return !weights_.depthwise && weights_.blocks == 1; }

@@ -30,6 +30,12 @@ class Conv1dKernel final : public Kernel {
   void reset() noexcept override { conv_.reset(); }
 
   void process(const float* in, float* out, int frames) noexcept override {
+    if constexpr (In > 0) {
+      if (frames == 1) {  // a fixed-size kernel called per sample
+        conv_.process_frame(in, out);
+        return;
+      }
+    }
     while (frames > 0) {
       const int count = std::min(frames, conv_.max_chunk());
       copy_frames(out, output_size(), conv_.process(in, input_size(), count), conv_.output_stride(), count);

@@ -1,6 +1,7 @@
 #pragma once
 // Dense (PyTorch Linear): out = weight * in + bias for each frame. Written once over the backend's ops;
-// In and Out > 0 make the fixed-size kernel of that shape (layers/sizes.hpp), 0 the generic one.
+// In and Out > 0 make the fixed-size kernel of that shape (layers/sizes.hpp), 0 the generic one; Ops of a
+// fixed-size kernel provide affine_frame (the per-sample product in registers, see xsimd_ops.hpp).
 #include <algorithm>
 #include <vector>
 
@@ -44,6 +45,13 @@ class DenseKernel final : public Kernel {
         }
       }
       return;
+    }
+    if constexpr (In > 0 && Out > kMaxDotOutputs) {
+      // A fixed-size kernel called per sample: the whole product in registers (Ops::affine_frame).
+      if (frames == 1) {
+        Ops::template affine_frame<padded_size(Out), Out, In>(out, bias_.data(), weight_.data(), &in);
+        return;
+      }
     }
     const auto stride = size_or<padded_size(Out)>(weight_.stride);
     float* sums = sums_.data();

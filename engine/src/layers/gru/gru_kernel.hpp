@@ -40,6 +40,7 @@ struct GruCell {
   static int scratch_size(int hidden) { return padded_size(2 * hidden) + padded_size(hidden); }
   // A fixed-size kernel computes reset_after == true GRUs only (PyTorch's, and Keras' default).
   static constexpr int recurrent_rows(int hidden) { return padded_size(3 * hidden); }
+  static constexpr int frame_stride(int hidden) { return recurrent_rows(hidden) + padded_size(hidden); }
 
   template <typename Ops, typename Hidden, typename Rows>
   static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, Hidden hidden, Rows rows,
@@ -50,9 +51,9 @@ struct GruCell {
     float* reset_update = scratch;
     float* candidate = scratch + padded_size(2 * hidden);
     if constexpr (Activation::kSigmoidThroughTanh) {
-      Ops::tanh(reset_update, gates, Activation::span(2 * hidden));
+      Ops::tanh(reset_update, gates, Activation::span(size_times<2>(hidden)));
     } else {
-      Ops::sigmoid(reset_update, gates, 2 * hidden);
+      Ops::sigmoid(reset_update, gates, size_times<2>(hidden));
     }
     const float* reset_gate = reset_update;
     const float* update_gate = reset_update + hidden;

@@ -30,6 +30,7 @@ struct LstmCell {
   // tanh(c').
   static int scratch_size(int hidden) { return padded_size(hidden); }
   static constexpr int recurrent_rows(int hidden) { return padded_size(4 * hidden); }
+  static constexpr int frame_stride(int hidden) { return padded_size(4 * hidden); }
 
   template <typename Ops, typename Hidden, typename Rows>
   static void step(const RecurrentLayer& layer, const RecurrentLayout&, Hidden hidden, Rows rows,
@@ -39,7 +40,7 @@ struct LstmCell {
     if constexpr (Activation::kSigmoidThroughTanh) {
       Ops::tanh(gates, gates, rows);  // the frame is the recurrent rows
     } else {
-      Ops::sigmoid(gates, gates, 3 * hidden);
+      Ops::sigmoid(gates, gates, size_times<3>(hidden));
       Ops::tanh(gates + 3 * hidden, gates + 3 * hidden, hidden);
     }
     const float* input_gate = gates;
