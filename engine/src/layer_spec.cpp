@@ -154,6 +154,26 @@ LayerSpec LayerSpec::leaky_relu(int channels, float negative_slope) {
   return spec;
 }
 
+LayerSpec LayerSpec::maxpool1d(int features, int kernel_size, int stride, int padding, int dilation) {
+  LayerSpec spec = activation(LayerKind::maxpool1d, features);
+  spec.kernel_size = kernel_size;
+  spec.stride = stride;
+  spec.padding = padding;
+  spec.dilation = dilation;
+  layer_descriptor(spec.kind).frame_sizes(spec);
+  return spec;
+}
+
+LayerSpec LayerSpec::avgpool1d(int features, int kernel_size, int stride, int padding, bool count_include_pad) {
+  LayerSpec spec = activation(LayerKind::avgpool1d, features);
+  spec.kernel_size = kernel_size;
+  spec.stride = stride;
+  spec.padding = padding;
+  spec.count_include_pad = count_include_pad;
+  layer_descriptor(spec.kind).frame_sizes(spec);
+  return spec;
+}
+
 LayerSpec LayerSpec::wavenet(std::shared_ptr<const WaveNetSpec> architecture) {
   const int in = architecture ? architecture->input_size : 0;
   const int out = architecture ? architecture->output_size() : 0;
@@ -191,7 +211,7 @@ std::string LayerSpec::validate() const {
   std::ostringstream problem;
   problem.imbue(std::locale::classic());
   if (descriptor->frame_sizes) {
-    // The sizes follow from the parameters: the kind's validate() says what is wrong with them.
+    // Sizes that follow from the other parameters: the kind's validate() says what is wrong with them.
   } else if (input_size < 1) {
     problem << "input size must be at least 1, got " << input_size;
   } else if (output_size < 1) {
@@ -202,8 +222,8 @@ std::string LayerSpec::validate() const {
   for (const LayerParameter& parameter : descriptor->parameters) {
     if (!problem.str().empty()) break;
     if (const auto field = std::get_if<int LayerSpec::*>(&parameter.field)) {
-      if (*field != &LayerSpec::input_size && *field != &LayerSpec::output_size && this->**field < 1) {
-        problem << parameter.name << " must be at least 1, got " << this->**field;
+      if (*field != &LayerSpec::input_size && *field != &LayerSpec::output_size && this->**field < parameter.min) {
+        problem << parameter.name << " must be at least " << parameter.min << ", got " << this->**field;
       }
     } else if (const auto number = std::get_if<float LayerSpec::*>(&parameter.field)) {
       const float value = this->**number;
@@ -217,6 +237,14 @@ std::string LayerSpec::validate() const {
   if (!problem.str().empty()) return problem.str();
   if (descriptor->validate) {
     if (std::string inconsistency = descriptor->validate(*this); !inconsistency.empty()) return inconsistency;
+  }
+  if (descriptor->frame_sizes) {
+    LayerSpec sized = *this;
+    descriptor->frame_sizes(sized);
+    if (sized.input_size != input_size || sized.output_size != output_size) {
+      problem << "input and output sizes are " << input_size << " and " << output_size << ", but the parameters give "
+              << sized.input_size << " and " << sized.output_size << " (LayerSpec's builders set them)";
+    }
   }
   if (initial_state && !find_parameter(*descriptor, &LayerSpec::initial_state)) {
     problem << "initial_state is supported by lstm only";

@@ -19,8 +19,8 @@ FORMAT_VERSION = 1
 
 # rtn layer types whose output size equals their input size (they take it from the previous layer).
 ACTIVATION_TYPES = ("tanh", "relu", "sigmoid", "softmax", "elu", "leaky_relu", "prelu")
-
-
+# rtn layer types that pool each frame's channels: their output size follows from the input's.
+POOLING_TYPES = ("maxpool1d", "avgpool1d")
 # rtn layer types whose frames are a grid of in_features x channels (docs/model-format.md).
 FRAME_TYPES = ("conv2d", "batchnorm2d")
 
@@ -63,6 +63,12 @@ class Layer:
             return conv2d_output_features(self.params) * int(self.params["out_channels"])
         if self.type == "batchnorm2d":
             return self.input_size()
+        if self.type in POOLING_TYPES:
+            if input_size is None:
+                return None
+            span = int(self.params.get("dilation", 1)) * (int(self.params["kernel_size"]) - 1) + 1
+            padded = input_size + 2 * int(self.params["padding"])
+            return (padded - span) // int(self.params["stride"]) + 1
         for key in ("out_features", "out_channels", "hidden_size", "num_features"):
             if key in self.params:
                 return int(self.params[key])
@@ -145,6 +151,8 @@ class ModelDocument:
             if wanted is not None and wanted != channels:
                 raise ExportError(f"{layer.source or layer.type} takes {wanted} channels, but {previous} "
                                   f"gives {channels}")
+            if layer.type in POOLING_TYPES:
+                _check_pooling(layer, channels)
             if layer.type == "prelu":
                 count = int(layer.params.get("num_parameters", 1))
                 if count not in (1, channels):
@@ -177,6 +185,17 @@ class ModelDocument:
         with open(path, "w", encoding="utf-8") as file:
             file.write(text + "\n")
         return document
+
+
+def _check_pooling(layer: Layer, channels: int) -> None:
+    """rtn's limits on a pooling window (PyTorch's, and a stride within the frame)."""
+    kernel, stride, padding = (int(layer.params[key]) for key in ("kernel_size", "stride", "padding"))
+    span = int(layer.params.get("dilation", 1)) * (kernel - 1) + 1
+    if padding > kernel // 2:
+        raise ExportError(f"{layer.source}: padding {padding} is more than half of kernel_size {kernel}")
+    if span > channels + 2 * padding or stride > channels + 2 * padding:
+        raise ExportError(f"{layer.source}: the window ({span} channels) or stride ({stride}) is larger than the "
+                          f"padded frame of {channels} channels + 2 * {padding}")
 
 
 def default_name(path: "os.PathLike[str] | str") -> str:

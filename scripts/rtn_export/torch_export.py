@@ -7,7 +7,8 @@ operations are replayed on symbolic values that know the tensor layout, (batch, 
 
 What the chain may contain: Linear, Conv1d (padding 0, stride 1: rtn's causal streaming convolution), GRU
 and LSTM (batch_first, unidirectional, taking output[0] of their tuple), BatchNorm1d (its inference
-form, with the running statistics), Tanh/ReLU/Sigmoid/ELU/LeakyReLU/PReLU/Softmax and their functional
+form, with the running statistics), MaxPool1d/AvgPool1d on (batch, time, channels) (pooling each frame's
+channels; ceil_mode=False), Tanh/ReLU/Sigmoid/ELU/LeakyReLU/PReLU/Softmax and their functional
 forms, Identity, transposes/permutes between the two layouts, `.contiguous()`, a zero left padding
 (F.pad / nn.ConstantPad1d) right before a Conv1d by exactly its receptive field, and a residual add of
 the model input to its output as the last operation. Spectral layers (Conv2d, BatchNorm2d) work on 2-D
@@ -310,6 +311,36 @@ def _batchnorm(builder: TorchChainBuilder, module: nn.BatchNorm1d, where, what, 
     return builder._emit(batchnorm_layer(module, where, what), BCT)
 
 
+def _single(value: Any) -> int:
+    """3 for 3 or (3,): pooling modules keep their sizes either way."""
+    return int(value[0]) if isinstance(value, (tuple, list)) else int(value)
+
+
+def pooling_layer(module: nn.Module, where: str, what: str) -> Layer:
+    """MaxPool1d / AvgPool1d over each frame's features (the last dimension of (batch, time, channels))."""
+    if module.ceil_mode:
+        raise ExportError(f"{where}: {what} has ceil_mode=True; rtn pools with PyTorch's default "
+                          "ceil_mode=False")
+    params = {"kernel_size": _single(module.kernel_size),
+              "stride": _single(module.stride if module.stride is not None else module.kernel_size),
+              "padding": _single(module.padding)}
+    if isinstance(module, nn.MaxPool1d):
+        if module.return_indices:
+            raise ExportError(f"{where}: {what} has return_indices=True; rtn's maxpool1d returns the maxima only")
+        params["dilation"] = _single(module.dilation)
+        return Layer("maxpool1d", params, source=f"{what} at {where}")
+    params["count_include_pad"] = bool(module.count_include_pad)
+    return Layer("avgpool1d", params, source=f"{what} at {where}")
+
+
+def _pooling(builder: TorchChainBuilder, module: nn.Module, where, what, args, kwargs):
+    layer = pooling_layer(module, where, what)
+    stream = builder._consume(_single_input(args, kwargs, where, what), where, what)
+    _require_layout(stream, BTC, where, what, "it pools the last dimension, and rtn pools each frame's "
+                    "channels, never time")
+    return builder._emit(layer, BTC)
+
+
 def _simple_activation(layer_type: str) -> Callable:
     def handler(builder: TorchChainBuilder, module, where, what, args, kwargs):
         return builder.activation(_single_input(args, kwargs, where, what), where, what, layer_type)
@@ -396,6 +427,8 @@ _MODULE_HANDLERS: List[Tuple[type, Callable]] = [
     (nn.LSTM, _recurrent),
     (nn.GRU, _recurrent),
     (nn.BatchNorm1d, _batchnorm),
+    (nn.MaxPool1d, _pooling),
+    (nn.AvgPool1d, _pooling),
     (nn.Tanh, _simple_activation("tanh")),
     (nn.ReLU, _simple_activation("relu")),
     (nn.Sigmoid, _simple_activation("sigmoid")),

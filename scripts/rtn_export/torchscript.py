@@ -32,7 +32,8 @@ _CALL_FUNCTION = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "elu": "
 # Dropout does nothing at inference: it is exported as an Identity, i.e. left out.
 _DROPOUTS = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 _SUPPORTED_LEAVES = ("Linear", "Conv1d", "LSTM", "GRU", "BatchNorm1d", "Tanh", "ReLU", "Sigmoid", "ELU",
-                     "LeakyReLU", "Softmax", "PReLU", "Identity", "ConstantPad1d") + _DROPOUTS
+                     "LeakyReLU", "Softmax", "PReLU", "Identity", "ConstantPad1d", "MaxPool1d",
+                     "AvgPool1d") + _DROPOUTS
 
 
 def _type_name(value: torch._C.Value) -> str:
@@ -170,6 +171,15 @@ def _eager_leaf(module: torch.jit.ScriptModule, where: str) -> nn.Module:
         eager = nn.Softmax(dim=_attribute(module, "dim", ("aten::softmax",), 1, where))
     elif kind == "PReLU":
         eager = nn.PReLU(state["weight"].numel())
+    elif kind == "MaxPool1d":
+        call = ("aten::max_pool1d",)
+        eager = nn.MaxPool1d(*(_attribute(module, name, call, index, where) for index, name in
+                               enumerate(("kernel_size", "stride", "padding", "dilation", "ceil_mode"), 1)))
+    elif kind == "AvgPool1d":
+        call = ("aten::avg_pool1d",)
+        eager = nn.AvgPool1d(*(_attribute(module, name, call, index, where) for index, name in
+                               enumerate(("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"),
+                                         1)))
     elif kind == "ConstantPad1d":
         padding = _attribute(module, "padding", ("aten::constant_pad_nd", "aten::pad"), 1, where)
         try:

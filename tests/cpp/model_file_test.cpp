@@ -231,6 +231,22 @@ std::vector<GoodLayerCase> good_layer_cases() {
        3,
        LayerSpec::prelu(3, 1),
        {{"weight", {1}}}},
+      {"maxpool1d",
+       "{\"type\": \"maxpool1d\", \"kernel_size\": 3, \"stride\": 2, \"padding\": 1, \"dilation\": 2}",
+       13,
+       LayerSpec::maxpool1d(13, 3, 2, 1, 2),
+       {}},
+      {"avgpool1d with defaults",
+       "{\"type\": \"avgpool1d\", \"in_features\": 8, \"kernel_size\": 2, \"stride\": 2}",
+       8,
+       LayerSpec::avgpool1d(8, 2, 2),
+       {}},
+      {"avgpool1d without the padding in the divisor",
+       "{\"type\": \"avgpool1d\", \"kernel_size\": 4, \"stride\": 3, \"padding\": 2, "
+       "\"count_include_pad\": false}",
+       7,
+       LayerSpec::avgpool1d(7, 4, 3, 2, false),
+       {}},
       {"prelu, per channel",
        "{\"type\": \"prelu\", \"num_parameters\": 3, \"weights\": {\"weight\": [0.1,0.2,0.3]}}",
        3,
@@ -593,6 +609,36 @@ TEST(ModelFileErrors, InconsistentSpecs) {
   EXPECT_THAT(
       error_of(model_json(3, 3, {"{\"type\": \"prelu\", \"num_parameters\": 2}"})),
       StartsWith("model.json: layers[0]: prelu num_parameters must be 1 or the channel count (3), got 2"));
+}
+
+// Pooling windows that PyTorch refuses or that leave a frame without output, each with its numbers.
+TEST(ModelFileErrors, PoolingGeometry) {
+  const auto pool = [](const std::string& kind, const std::string& parameters) {
+    return "{\"type\": \"" + kind + "\", " + parameters + "}";
+  };
+  EXPECT_EQ(error_of(model_json(4, 1, {pool("maxpool1d", "\"kernel_size\": 5, \"stride\": 1")})),
+            "model.json: layers[0]: the window (kernel_size 5: 5 features) is larger than the padded frame (4 "
+            "features + 2 * padding 0 = 4)");
+  EXPECT_EQ(error_of(model_json(4, 1, {pool("maxpool1d", "\"kernel_size\": 2, \"stride\": 1, \"dilation\": 4")})),
+            "model.json: layers[0]: the window (kernel_size 2, dilation 4: 5 features) is larger than the padded "
+            "frame (4 features + 2 * padding 0 = 4)");
+  EXPECT_EQ(error_of(model_json(4, 1, {pool("avgpool1d", "\"kernel_size\": 2, \"stride\": 5")})),
+            "model.json: layers[0]: stride (5) is larger than the padded frame (4 features + 2 * padding 0 = 4)");
+  EXPECT_EQ(error_of(model_json(8, 1, {pool("avgpool1d", "\"kernel_size\": 3, \"stride\": 1, \"padding\": 2")})),
+            "model.json: layers[0]: padding (2) must be at most half of kernel_size (3), as in PyTorch");
+  EXPECT_EQ(error_of(model_json(8, 1, {pool("avgpool1d", "\"kernel_size\": 3, \"stride\": 0")})),
+            "model.json: layers[0].stride: expected an integer >= 1, got 0");
+  EXPECT_EQ(error_of(model_json(8, 1, {pool("maxpool1d", "\"kernel_size\": 3, \"stride\": 1, \"padding\": -1")})),
+            "model.json: layers[0].padding: expected an integer >= 0, got -1");
+  EXPECT_EQ(error_of(model_json(8, 4, {pool("maxpool1d", "\"kernel_size\": 2")})),
+            "model.json: layers[0].stride: missing (expected an integer >= 1)");
+  EXPECT_THAT(error_of(model_json(8, 4, {pool("maxpool", "\"kernel_size\": 2, \"stride\": 2")})),
+              StartsWith("model.json: layers[0].type: unknown layer type \"maxpool\" (did you mean \"maxpool1d\"?)"));
+  EXPECT_THAT(error_of(model_json(8, 4, {pool("avgpool1d", "\"kernel_size\": 2, \"stride\": 2, \"ceil_mode\": true")})),
+              StartsWith("model.json: layers[0].ceil_mode: unknown key in avgpool1d"));
+  // The output size follows from the window: the next layer must take it.
+  EXPECT_EQ(error_of(model_json(8, 1, {pool("maxpool1d", "\"kernel_size\": 2, \"stride\": 2"), dense_json(8, 1)})),
+            "model.json: layers[1].in_features: dense takes 8 input channels, but layers[0] (maxpool1d) outputs 4");
 }
 
 TEST(ModelFileErrors, Limits) {

@@ -285,6 +285,38 @@ def test_mlp_with_functional_activations(tmp_path, rtn_process, signal):
         "dense", "softmax", "softmax"]
 
 
+POOLING_MODULES = {
+    "max_k3_s2_p1": nn.MaxPool1d(3, stride=2, padding=1),
+    "max_k2_default_stride": nn.MaxPool1d(2),
+    "max_k3_s1_dilation2": nn.MaxPool1d(3, stride=1, dilation=2),
+    "avg_k3_s2_p1": nn.AvgPool1d(3, stride=2, padding=1),
+    "avg_k4_s3_p2_exclude_pad": nn.AvgPool1d(4, stride=3, padding=2, count_include_pad=False),
+    "avg_k5_s1": nn.AvgPool1d(5, stride=1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POOLING_MODULES))
+def test_pooling_of_each_frames_channels(tmp_path, rtn_process, signal, case):
+    """Pooling (batch, time, channels) pools each frame's channels; odd channel counts on both sides."""
+    torch.manual_seed(16)
+    pool = POOLING_MODULES[case]
+    pooled = pool(torch.zeros(1, 1, 13)).shape[-1]
+    model = nn.Sequential(nn.Linear(2, 13), nn.Tanh(), pool, nn.Linear(pooled, 3))
+    document = export_and_compare(model, signal(2000, 2), tmp_path, rtn_process)
+    assert document["layers"][2]["type"] == ("maxpool1d" if case.startswith("max") else "avgpool1d")
+
+
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_torchscript_pooling(tmp_path, rtn_process, signal, how):
+    torch.manual_seed(17)
+    model = nn.Sequential(nn.Linear(1, 12), nn.MaxPool1d(3, stride=2, padding=1), nn.Tanh(),
+                          nn.AvgPool1d(2, stride=1, padding=1, count_include_pad=False), nn.Linear(7, 1)).eval()
+    example = torch.from_numpy(signal(64))[None]
+    compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
+    document = export_and_compare(compiled, signal(2000), tmp_path, rtn_process)
+    assert [layer["type"] for layer in document["layers"]] == ["dense", "maxpool1d", "tanh", "avgpool1d", "dense"]
+
+
 # --- TorchScript and the command line ----------------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["script", "trace"])
@@ -444,6 +476,16 @@ def wrong_pad_model():
     return Model()
 
 
+class PoolsTime(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Linear(1, 4)
+        self.pool = nn.MaxPool1d(2)
+
+    def forward(self, x):
+        return self.pool(self.dense(x).transpose(1, 2)).transpose(1, 2)
+
+
 class Wrapper(nn.Module):
     def __init__(self, inner):
         super().__init__()
@@ -468,6 +510,9 @@ ERROR_CASES = {
     "wrong_pad": (wrong_pad_model(), r"pads the time axis by 2.*needs exactly.*= 4"),
     "batch_first": (Wrapper(nn.LSTM(1, 2)), r"batch_first=False"),
     "conv2d_time_padding": (Conv2dPaddedInTime(), r"layer 'conv'.*along time rtn's conv2d is causal"),
+    "pool_time": (PoolsTime(), r"layer 'pool'.*MaxPool1d is applied to \(batch, channels, time\).*never time"),
+    "pool_ceil_mode": (nn.Sequential(nn.Linear(1, 8), nn.AvgPool1d(3, ceil_mode=True)), r"ceil_mode=True"),
+    "pool_too_wide": (nn.Sequential(nn.Linear(1, 4), nn.MaxPool1d(5)), r"window \(5 channels\).*frame of 4"),
     "branch": (Branching(), r"branches"),
     "returns_state": (ReturnsState(), r"model output gets the whole \(output, hidden\) tuple of layer 'gru'"),
     "returns_two": (ReturnsTwo(), r"the model returns 2 values"),

@@ -39,7 +39,8 @@ struct LayerParameter {
   bool defaults_to_input = false;
   // In the key only when it differs from LayerSpec's default (added later; older profiles' keys stay valid).
   bool key_only_when_changed = false;
-  int max = kMaxLayerSize;    // integers: the largest a file may give (the smallest is 1)
+  int max = kMaxLayerSize;    // integers: the largest a file may give
+  int min = 1;                // integers: the smallest (a padding may be 0)
   bool non_negative = false;  // numbers: must be >= 0
 
   // Named builders for the three types.
@@ -64,8 +65,9 @@ struct LayerDescriptor {
   // In the key's order. The parameter whose field is input_size names the layer's input in messages.
   std::vector<LayerParameter> parameters;
   bool keeps_size = false;  // output size = input size (activations, batchnorm1d): output_size follows input_size
-  // Sets input_size and output_size from the other parameters, when no parameter gives them (conv2d: frames of
-  // features x channels); nullptr: the parameters (and keeps_size) set them.
+  // Sets the frame sizes that no parameter gives, from the other parameters (conv2d: both, from frames of
+  // features x channels; pooling: the output, from the window); nullptr: the parameters (and keeps_size) set
+  // them. The loaders and LayerSpec's builders call it before validate(), which says what is wrong with them.
   void (*frame_sizes)(LayerSpec& spec) = nullptr;
   bool activation = false;  // element-wise (softmax: per frame) without state; tested on 4x larger inputs
   bool recurrent = false;   // state over time: checked within 1e-4 absolute rather than 1e-5 of the peak

@@ -31,6 +31,8 @@ enum class LayerKind {
   wavenet,  // a whole Neural Amp Modeler WaveNet (rtn/wavenet_spec.hpp)
   conv2d,
   batchnorm2d,
+  maxpool1d,  // pooling along the features of each frame
+  avgpool1d,
 };
 
 // Every registered kind, in LayerKind's order (those registered at run time last).
@@ -46,8 +48,8 @@ struct LayerSpec {
   LayerKind kind = LayerKind::dense;
   int input_size = 0;   // channels per frame in
   int output_size = 0;  // channels per frame out (hidden size for an RNN)
-  int kernel_size = 1;  // conv1d
-  int dilation = 1;     // conv1d
+  int kernel_size = 1;  // conv1d; pooling: the window along a frame's features
+  int dilation = 1;     // conv1d, maxpool1d
   int groups = 1;       // conv1d, conv2d
   // conv2d, batchnorm2d: a frame is a grid of `features` x `in_channels`, the channels of a feature one after
   // the other (Keras' and RTNeural's [time][features][channels]); input_size is their product.
@@ -55,8 +57,9 @@ struct LayerSpec {
   int features = 1;
   int out_channels = 1;         // conv2d: channels of each output feature
   int kernel_features = 1;      // conv2d: taps along features (kernel_size and dilation are along time)
-  int stride = 1;               // conv2d: along features
+  int stride = 1;               // conv2d, pooling: the step along a frame's features
   bool same_padding = false;    // conv2d: TensorFlow's "same" zero padding along features, else "valid" (none)
+  int padding = 0;              // pooling: implicit padding at both ends of a frame's features
   int num_layers = 1;   // gru, lstm: a stack of this many recurrent layers
   bool bias = true;     // dense, conv1d, gru, lstm
   // gru: where the reset gate acts.
@@ -70,6 +73,7 @@ struct LayerSpec {
   float alpha = 1.0f;           // elu
   float negative_slope = 0.01f; // leaky_relu
   float epsilon = 1e-5f;        // batchnorm1d, batchnorm2d
+  bool count_include_pad = true;  // avgpool1d: divide by the whole window (PyTorch's default) or by its inputs
   std::shared_ptr<const WaveNetSpec> architecture;  // wavenet: what it computes (immutable, shared by copies)
 
   // Builders that fill in what each kind needs.
@@ -87,6 +91,10 @@ struct LayerSpec {
   static LayerSpec elu(int channels, float alpha = 1.0f);
   static LayerSpec prelu(int channels, int num_parameters);
   static LayerSpec leaky_relu(int channels, float negative_slope = 0.01f);
+  // Pooling over each frame's `features` (PyTorch MaxPool1d / AvgPool1d on a [batch, 1, features] view):
+  // output size floor((features + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1.
+  static LayerSpec maxpool1d(int features, int kernel_size, int stride, int padding = 0, int dilation = 1);
+  static LayerSpec avgpool1d(int features, int kernel_size, int stride, int padding = 0, bool count_include_pad = true);
   // Sizes from the architecture: its input_size in, its output_size() out.
   static LayerSpec wavenet(std::shared_ptr<const WaveNetSpec> architecture);
 

@@ -100,6 +100,14 @@ struct EigenOps : ScalarSpans {
     map(y, x, scale, shift, n, [](const Chunk& in, const Chunk& a, const Chunk& b) { return Chunk(in * a + b); });
   }
 
+  // y[i] = max(a[i], b[i]) and y[i] = a[i] + b[i] (pooling); y may be a or b.
+  static void maximum(float* y, const float* a, const float* b, int n) noexcept {
+    map(y, a, b, nullptr, n, [](const Chunk& in, const Chunk& other, const Chunk&) { return Chunk(in.max(other)); });
+  }
+  static void add(float* y, const float* a, const float* b, int n) noexcept {
+    map(y, a, b, nullptr, n, [](const Chunk& in, const Chunk& other, const Chunk&) { return Chunk(in + other); });
+  }
+
   static void tanh(float* y, const float* x, int n) noexcept {
     map(y, x, n, [](const Chunk& in) { return in.tanh(); });
   }

@@ -77,6 +77,14 @@ struct StlOps : ScalarSpans {
     for (int i = 0; i < n; ++i) y[i] = x[i] * scale[i] + shift[i];
   }
 
+  // y[i] = max(a[i], b[i]) and y[i] = a[i] + b[i] (pooling); y may be a or b.
+  static void maximum(float* y, const float* a, const float* b, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = std::max(a[i], b[i]);
+  }
+  static void add(float* y, const float* a, const float* b, int n) noexcept {
+    for (int i = 0; i < n; ++i) y[i] = a[i] + b[i];
+  }
+
   static void tanh(float* y, const float* x, int n) noexcept {
     for (int i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
   }

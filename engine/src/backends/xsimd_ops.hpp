@@ -377,6 +377,18 @@ struct XsimdOps {
     StlOps::affine(y + i, x + i, scale + i, shift + i, n - i);
   }
 
+  // Exact operations: the scalar tail computes the same bits as a batch would.
+  static void maximum(float* y, const float* a, const float* b, int n) noexcept {
+    int i = 0;
+    for (; i + kWidth <= n; i += kWidth) xsimd::max(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i)).store_unaligned(y + i);
+    StlOps::maximum(y + i, a + i, b + i, n - i);
+  }
+  static void add(float* y, const float* a, const float* b, int n) noexcept {
+    int i = 0;
+    for (; i + kWidth <= n; i += kWidth) (Batch::load_unaligned(a + i) + Batch::load_unaligned(b + i)).store_unaligned(y + i);
+    StlOps::add(y + i, a + i, b + i, n - i);
+  }
+
   // n: an int, or a Size<N> (a fixed-size kernel's gates: the spans then known at compile time).
   template <typename N>
   static void tanh(float* y, const float* x, N n) noexcept {

@@ -267,7 +267,7 @@ class ModelReader {
         } else if (!parameter.required) {
           fallback = spec.**field;
         }
-        spec.**field = read_int(layer, path, key, fallback, 1, parameter.max);
+        spec.**field = read_int(layer, path, key, fallback, parameter.min, parameter.max);
       } else if (const auto flag = std::get_if<bool LayerSpec::*>(&parameter.field)) {
         spec.**flag = read_bool(layer, path, key, spec.**flag);
       } else if (const auto number = std::get_if<float LayerSpec::*>(&parameter.field)) {
@@ -290,7 +290,7 @@ class ModelReader {
     const std::string source = index == 0 ? "the model's input_channels is " + std::to_string(channels_in)
                                           : layer_name(index - 1, previous.back().spec.kind) + " outputs " +
                                                 std::to_string(channels_in);
-    if (layer_descriptor(spec.kind).frame_sizes) {
+    if (!find_parameter(layer_descriptor(spec.kind), &LayerSpec::input_size)) {
       // No parameter is the input size: the frame is a grid of several (conv2d: features x channels).
       fail(path, std::string(layer_kind_name(spec.kind)) + " takes frames of " + std::to_string(spec.input_size) +
                      " floats, but " + source);

@@ -35,10 +35,6 @@ std::vector<LayerDescriptor> batchnorm_descriptors() {
                             LayerParameter::integer("in_features", "features", &LayerSpec::features, true),
                             LayerParameter::number("eps", "eps", &LayerSpec::epsilon, true)};
   batchnorm2d.frame_sizes = [](LayerSpec& spec) { spec.input_size = spec.output_size = spec.features * spec.in_channels; };
-  batchnorm2d.validate = [](const LayerSpec& spec) -> std::string {
-    if (spec.input_size == spec.features * spec.in_channels && spec.output_size == spec.input_size) return "";
-    return "input and output sizes must be features x channels (LayerSpec::batchnorm2d() sets them)";
-  };
   // One array per channel, not per float of the frame.
   batchnorm2d.weights = [](const LayerSpec& spec, std::vector<WeightShape>& shapes) {
     for (const char* name : {"weight", "bias", "running_mean", "running_var"}) shapes.push_back({name, {spec.in_channels}});

@@ -23,10 +23,6 @@ std::string validate(const LayerSpec& spec) {
     return "kernel_size_feature (" + std::to_string(spec.kernel_features) + ") is wider than the frame's " +
            std::to_string(spec.features) + " features, which \"valid\" padding does not pad";
   }
-  if (spec.input_size != spec.features * spec.in_channels ||
-      spec.output_size != conv2d_output_features(spec) * spec.out_channels) {
-    return "input and output sizes must be features x channels (LayerSpec::conv2d() sets them)";
-  }
   return "";
 }
 
