@@ -624,6 +624,10 @@ TEST(ModelFileErrors, PoolingGeometry) {
             "frame (4 features + 2 * padding 0 = 4)");
   EXPECT_EQ(error_of(model_json(4, 1, {pool("avgpool1d", "\"kernel_size\": 2, \"stride\": 5")})),
             "model.json: layers[0]: stride (5) is larger than the padded frame (4 features + 2 * padding 0 = 4)");
+  EXPECT_EQ(error_of(model_json(2, 1, {pool("maxpool1d", "\"kernel_size\": 2, \"stride\": 1, \"padding\": 1, "
+                                                       "\"dilation\": 3")})),
+            "model.json: layers[0]: the window of output 0 (kernel_size 2, dilation 3) holds only padding: its "
+            "maximum would be -inf");
   EXPECT_EQ(error_of(model_json(8, 1, {pool("avgpool1d", "\"kernel_size\": 3, \"stride\": 1, \"padding\": 2")})),
             "model.json: layers[0]: padding (2) must be at most half of kernel_size (3), as in PyTorch");
   EXPECT_EQ(error_of(model_json(8, 1, {pool("avgpool1d", "\"kernel_size\": 3, \"stride\": 0")})),

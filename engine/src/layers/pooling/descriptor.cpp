@@ -12,11 +12,14 @@ namespace {
 // The window's span over the features: dilation (kernel_size - 1) + 1.
 int window_span(const LayerSpec& spec) { return spec.dilation * (spec.kernel_size - 1) + 1; }
 
-// The output size follows from the window; validate() runs after, so the spec may be invalid.
-void frame_sizes(LayerSpec& spec) {
-  if (spec.stride < 1) return;  // validate() says why; never divide by it
-  spec.output_size = (spec.input_size + 2 * spec.padding - window_span(spec)) / spec.stride + 1;
+// The windows that fit the padded frame; 0 for a stride that validate() refuses (never divide by it).
+int pooled_size(const LayerSpec& spec) {
+  if (spec.stride < 1) return 0;
+  return (spec.input_size + 2 * spec.padding - window_span(spec)) / spec.stride + 1;
 }
+
+// The output size follows from the window; validate() runs after, so the spec may be invalid.
+void frame_sizes(LayerSpec& spec) { spec.output_size = pooled_size(spec); }
 
 // PyTorch's own limits, and what would leave a frame without output.
 std::string validate(const LayerSpec& spec) {
@@ -36,11 +39,23 @@ std::string validate(const LayerSpec& spec) {
   if (spec.stride > spec.input_size + 2 * spec.padding) {
     return "stride (" + std::to_string(spec.stride) + ") is larger than " + padded_text;
   }
+  // A dilated window can step over the whole frame: PyTorch's maximum of padding alone is -inf.
+  for (int o = 0; o < pooled_size(spec); ++o) {
+    bool sees_a_feature = false;
+    for (int j = 0; j < spec.kernel_size && !sees_a_feature; ++j) {
+      const int feature = o * spec.stride - spec.padding + j * spec.dilation;
+      sees_a_feature = feature >= 0 && feature < spec.input_size;
+    }
+    if (!sees_a_feature) {
+      return "the window of output " + std::to_string(o) + " (kernel_size " + std::to_string(spec.kernel_size) +
+             ", dilation " + std::to_string(spec.dilation) + ") holds only padding: its maximum would be -inf";
+    }
+  }
   return "";
 }
 
 // Sizes odd and even, windows 1-5, strides 1-3, dilations 1-4 (max), padding 0 or half the kernel, wherever
-// the window fits the padded frame.
+// the shape is valid.
 template <bool Max>
 std::vector<LayerSpec> conformance_shapes() {
   std::vector<LayerSpec> shapes;
@@ -51,8 +66,9 @@ std::vector<LayerSpec> conformance_shapes() {
           const int span = dilation * (kernel - 1) + 1;
           const int padding = (features + kernel + stride) % 2 ? kernel / 2 : 0;
           if (span > features + 2 * padding || stride > features + 2 * padding) continue;
-          shapes.push_back(Max ? LayerSpec::maxpool1d(features, kernel, stride, padding, dilation)
-                               : LayerSpec::avgpool1d(features, kernel, stride, padding, (kernel + stride) % 2 == 0));
+          LayerSpec spec = Max ? LayerSpec::maxpool1d(features, kernel, stride, padding, dilation)
+                               : LayerSpec::avgpool1d(features, kernel, stride, padding, (kernel + stride) % 2 == 0);
+          if (validate(spec).empty()) shapes.push_back(spec);
         }
       }
     }
