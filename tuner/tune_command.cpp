@@ -284,16 +284,19 @@ struct Item {
   bool default_kept = false;  // a faster candidate won by less than its noise: the default stays
 };
 
-// Runs `process` over `signal` in blocks of `block` frames from zero state; returns the whole output.
+// Runs `process` over `signal` in blocks of `block` frames from zero state; returns the whole output. `process`
+// returns the frames it wrote (fewer for a decimating, strided layer).
 template <typename Process>
 std::vector<float> run_blocks(Process&& process, const std::vector<float>& signal, int frames, int in,
                               int out, int block) {
   std::vector<float> output(static_cast<std::size_t>(frames) * out);
+  std::size_t written = 0;
   for (int start = 0; start < frames; start += block) {
     const int count = std::min(block, frames - start);
-    process(signal.data() + static_cast<std::size_t>(start) * in,
-            output.data() + static_cast<std::size_t>(start) * out, count);
+    written += static_cast<std::size_t>(
+        process(signal.data() + static_cast<std::size_t>(start) * in, output.data() + written * out, count));
   }
+  output.resize(written * out);
   return output;
 }
 
@@ -510,8 +513,13 @@ class Tuner {
         ContenderResult result;
         result.name = std::string(implementation.name());
         const std::vector<float> output =
-            run_blocks([&](const float* in, float* out, int count) { kernel->process(in, out, count); },
-                       signal, frames, spec.input_size, spec.output_size, block);
+            run_blocks(
+                [&](const float* in, float* out, int count) {
+                  const int outputs = kernel->output_frames(count);
+                  kernel->process(in, out, count);
+                  return outputs;
+                },
+                signal, frames, spec.input_size, spec.output_size, block);
         record_errors(result, output, reference, tolerance);
         kernel->reset();
         kernel_contenders.push_back(kernel_contender(*kernel, signal, block));
@@ -528,7 +536,7 @@ class Tuner {
           ContenderResult result;
           result.name = "libtorch";
           const std::vector<float> output = run_blocks(
-              [&](const float* in, float* out, int count) { torch_model->process(in, out, count); }, signal,
+              [&](const float* in, float* out, int count) { return torch_model->process(in, out, count); }, signal,
               frames, spec.input_size, spec.output_size, block);
           record_errors(result, output, checked_against == "libtorch" ? reference : std::vector<float>(),
                         tolerance);

@@ -266,8 +266,14 @@ int run_process(const std::vector<std::string>& arguments) {
   const int block = options.profile.block;
   model->prepare(block);
 
+  // A decimating model (a strided conv1d) writes one frame per frame_period() input frames: at that lower rate.
+  const int period = model->frame_period();
+  if (input_info.samplerate % period != 0) {
+    throw Error(options.model_path + " decimates by " + std::to_string(period) + ", which does not divide " +
+                options.input_path + "'s rate of " + std::to_string(input_info.samplerate) + " Hz");
+  }
   SF_INFO output_info{};
-  output_info.samplerate = input_info.samplerate;
+  output_info.samplerate = input_info.samplerate / period;
   output_info.channels = definition.output_channels;
   output_info.format = output_container(input_info.frames, definition.output_channels, options.format) |
                        output_subtype(options.format);
@@ -296,25 +302,30 @@ int run_process(const std::vector<std::string>& arguments) {
   std::vector<float> out(static_cast<std::size_t>(chunk) * definition.output_channels);
   Progress progress(options, input_info.frames, input_info.samplerate);
   sf_count_t done = 0;
+  sf_count_t done_out = 0;  // output frames: done, but for a decimating model
   long long clipped = 0;
   const auto started = std::chrono::steady_clock::now();
   for (;;) {
     const sf_count_t frames = sf_readf_float(input.get(), in.data(), chunk);
     if (frames <= 0) break;
+    sf_count_t written = 0;  // frames, but for a decimating model
     for (sf_count_t first = 0; first < frames; first += block) {
       const int count = static_cast<int>(std::min<sf_count_t>(block, frames - first));
+      const int outputs = model->output_frames(count);
       model->process(in.data() + first * definition.input_channels,
-                     out.data() + first * definition.output_channels, count);
+                     out.data() + written * definition.output_channels, count);
+      written += outputs;
     }
     if (clips) {
-      const std::size_t count = static_cast<std::size_t>(frames) * definition.output_channels;
+      const std::size_t count = static_cast<std::size_t>(written) * definition.output_channels;
       clipped += std::count_if(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count),
                                [](float value) { return !(std::fabs(value) <= 1.0f); });
     }
-    if (sf_writef_float(output.get(), out.data(), frames) != frames) {
+    if (sf_writef_float(output.get(), out.data(), written) != written) {
       throw Error("cannot write '" + options.output_path + "': " + sf_strerror(output.get()));
     }
     done += frames;
+    done_out += written;
     progress.update(done);
   }
   if (sf_error(input.get()) != SF_ERR_NO_ERROR) {
@@ -333,8 +344,8 @@ int run_process(const std::vector<std::string>& arguments) {
     const double audio = static_cast<double>(done) / input_info.samplerate;
     char speed[64] = "";
     if (elapsed > 0 && audio > 0) std::snprintf(speed, sizeof speed, " (%.3gx real time)", audio / elapsed);
-    std::cout << options.output_path << ": " << plural(done, "frame") << " x "
-              << plural(definition.output_channels, "channel") << ", " << format_number(input_info.samplerate)
+    std::cout << options.output_path << ": " << plural(done_out, "frame") << " x "
+              << plural(definition.output_channels, "channel") << ", " << format_number(output_info.samplerate)
               << " Hz, " << format_description(options.format) << "; " << seconds_text(audio)
               << " of audio in " << seconds_text(elapsed) << speed << '\n';
   }

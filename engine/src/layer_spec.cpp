@@ -60,12 +60,13 @@ LayerSpec LayerSpec::dense(int in, int out, bool bias) {
   return spec;
 }
 
-LayerSpec LayerSpec::conv1d(int in, int out, int kernel_size, int dilation, int groups, bool bias) {
+LayerSpec LayerSpec::conv1d(int in, int out, int kernel_size, int dilation, int groups, bool bias, int stride) {
   LayerSpec spec = dense(in, out, bias);
   spec.kind = LayerKind::conv1d;
   spec.kernel_size = kernel_size;
   spec.dilation = dilation;
   spec.groups = groups;
+  spec.stride = stride;
   return spec;
 }
 
@@ -271,6 +272,11 @@ double LayerSpec::flops_per_frame() const {
 int LayerSpec::history_frames() const {
   const LayerDescriptor* descriptor = find_layer_descriptor(kind);
   return descriptor && descriptor->history_frames ? descriptor->history_frames(*this) : 0;
+}
+
+int LayerSpec::time_stride() const {
+  const LayerDescriptor* descriptor = find_layer_descriptor(kind);
+  return descriptor && descriptor->time_stride ? descriptor->time_stride(*this) : 1;
 }
 
 bool LayerSpec::operator==(const LayerSpec& other) const {

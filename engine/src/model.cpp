@@ -73,6 +73,7 @@ struct Model::State {
   int max_block = 0;
   bool plain_input = true;   // input_gain == 1: the layers may read the caller's input where it is
   bool plain_output = true;  // no input skip, output_gain == 1: the last layer's output is the model's
+  int frame_period = 1;  // input frames per output frame: the product of the layers' time strides
   int widest = 0;  // the most channels any frame has between layers
   AlignedFloats input;     // the sanitised input block
   AlignedFloats ping, pong;
@@ -144,12 +145,21 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
       throw Error(place + ": " + error.what());
     }
     state->reasons.push_back(reason);
+    // Bounded so that frame counts stay ints (a file's strides are each at most kMaxKernelSpan).
+    if (static_cast<long long>(state->frame_period) * layer.spec.time_stride() > (1 << 20)) {
+      throw Error(place + ": the strides so far decimate by more than 2^20");
+    }
+    state->frame_period *= layer.spec.time_stride();
     channels = layer.spec.output_size;
     state->widest = std::max(state->widest, channels);
   }
   if (channels != definition.output_channels) {
     throw Error("output_channels is " + std::to_string(definition.output_channels) + ", but the last layer gives " +
                 std::to_string(channels));
+  }
+  if (definition.input_skip && state->frame_period != 1) {
+    throw Error("input_skip adds input frame t to output frame t, but the layers decimate by " +
+                std::to_string(state->frame_period) + " (strided conv1d)");
   }
   for (const auto& kernel : state->kernels) state->chain.push_back(kernel.get());
   state->plain_input = definition.input_gain == 1.0f;
@@ -211,27 +221,32 @@ void Model::process(const float* in, float* out, int frames) noexcept {
     // state for good, so it is processed as silence.
     float* input = state.input.data();
     for (int i = 0; i < in_count; ++i) input[i] = std::isfinite(in[i]) ? in[i] * input_gain : 0.0f;
-    run_chain(input, out, block);
+    const int outputs = run_chain(input, out, block);
     in += in_count;
-    out += block * out_channels;
+    out += outputs * out_channels;
     frames -= block;
   }
 }
 
-// Layer after layer through the two scratch buffers, the last straight into `out`.
-void Model::run_chain(const float* input, float* out, int block) noexcept {
+// Layer after layer through the two scratch buffers, the last straight into `out`. After a decimating layer
+// the next ones get fewer frames.
+int Model::run_chain(const float* input, float* out, int block) noexcept {
   State& state = *state_;
   Kernel* const* kernels = state.chain.data();
   const std::size_t last = state.chain.size() - 1;
   const float* source = input;
   float* target = state.ping.data();
   for (std::size_t k = 0; k < last; ++k) {
+    const int outputs = state.frame_period == 1 ? block : kernels[k]->output_frames(block);
     kernels[k]->process(source, target, block);
+    block = outputs;
+    if (block == 0) return 0;
     source = target;
     target = target == state.ping.data() ? state.pong.data() : state.ping.data();
   }
+  const int outputs = state.frame_period == 1 ? block : kernels[last]->output_frames(block);
   kernels[last]->process(source, out, block);
-  const int out_count = block * state.definition.output_channels;
+  const int out_count = outputs * state.definition.output_channels;
   if (state.definition.input_skip) {
     for (int i = 0; i < out_count; ++i) out[i] += input[i];
   }
@@ -239,6 +254,7 @@ void Model::run_chain(const float* input, float* out, int block) noexcept {
   if (output_gain != 1.0f) {
     for (int i = 0; i < out_count; ++i) out[i] *= output_gain;
   }
+  return outputs;
 }
 
 float Model::process_sample(float in) noexcept {
@@ -247,6 +263,19 @@ float Model::process_sample(float in) noexcept {
   state.sample_in[0] = in;
   process(state.sample_in.data(), state.sample_out.data(), 1);
   return state.sample_out[0];
+}
+
+int Model::frame_period() const noexcept { return state_->frame_period; }
+
+int Model::output_frames(int frames) const noexcept {
+  if (frames <= 0) return 0;
+  if (state_->frame_period == 1) return frames;
+  for (const Kernel* kernel : state_->chain) frames = kernel->output_frames(frames);
+  return frames;
+}
+
+int Model::max_output_frames(int frames) const noexcept {
+  return frames <= 0 ? 0 : (frames + state_->frame_period - 1) / state_->frame_period;
 }
 
 int Model::input_channels() const noexcept { return state_->definition.input_channels; }

@@ -5,7 +5,8 @@ Python modules; TorchScript modules are read from their graph, see torchscript.p
 operations are replayed on symbolic values that know the tensor layout, (batch, time, channels) or
 (batch, channels, time), so that Conv1d/BatchNorm1d between transposes are checked, not guessed.
 
-What the chain may contain: Linear, Conv1d (padding 0, stride 1: rtn's causal streaming convolution), GRU
+What the chain may contain: Linear, Conv1d (padding 0: rtn's causal streaming convolution; a stride > 1 after
+its causal left padding, a decimating layer), GRU
 and LSTM (batch_first, unidirectional, taking output[0] of their tuple), BatchNorm1d (its inference
 form, with the running statistics), MaxPool1d/AvgPool1d on (batch, time, channels) (pooling each frame's
 channels; ceil_mode=False), Tanh/ReLU/Sigmoid/ELU/LeakyReLU/PReLU/Softmax and their functional
@@ -246,12 +247,12 @@ def conv1d_layer(module: nn.Conv1d, where: str, what: str) -> Layer:
                           "(kernel_size - 1) * dilation past inputs itself, which equals PyTorch's output on "
                           "the input left-padded by that much). For causal padding use "
                           "F.pad(x, ((kernel_size - 1) * dilation, 0)) before a padding=0 Conv1d")
-    if any(int(s) != 1 for s in stride):
-        raise ExportError(f"{where}: {what} has stride={stride}; rtn's conv1d has stride 1")
-    return Layer("conv1d", {"in_channels": module.in_channels, "out_channels": module.out_channels,
-                            "kernel_size": int(module.kernel_size[0]), "dilation": int(module.dilation[0]),
-                            "groups": int(module.groups), "bias": module.bias is not None},
-                 _state(module), source=f"{what} at {where}")
+    params = {"in_channels": module.in_channels, "out_channels": module.out_channels,
+              "kernel_size": int(module.kernel_size[0]), "dilation": int(module.dilation[0]),
+              "groups": int(module.groups), "bias": module.bias is not None}
+    if int(stride[0]) != 1:  # a decimating layer (docs/strided-convolutions.md); files without it stay as they were
+        params["stride"] = int(stride[0])
+    return Layer("conv1d", params, _state(module), source=f"{what} at {where}")
 
 
 def _conv1d(builder: TorchChainBuilder, module: nn.Conv1d, where, what, args, kwargs):
@@ -264,6 +265,12 @@ def _conv1d(builder: TorchChainBuilder, module: nn.Conv1d, where, what, args, kw
         raise ExportError(f"{stream.pad_where}: pads the time axis by {stream.pad} on the left, but the "
                           f"following {what} at {where} needs exactly (kernel_size - 1) * dilation = "
                           f"{receptive} for rtn's causal convolution")
+    stride = layer.params.get("stride", 1)
+    if stride != 1 and receptive and stream.pad != receptive:
+        # Without it, PyTorch's output m starts at input m * stride, rtn's ends there: not a shift of frames.
+        raise ExportError(f"{where}: {what} has stride={stride}; a strided conv1d needs its causal left padding "
+                          f"right before it, F.pad(x, ({receptive}, 0)) ((kernel_size - 1) * dilation), so that "
+                          "its output frames are rtn's")
     return builder._emit(layer, BCT)
 
 

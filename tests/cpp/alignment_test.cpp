@@ -44,19 +44,22 @@ class OffsetBuffer {
 
 std::vector<float> run_at_offsets(Kernel& kernel, const std::vector<float>& input, int in_offset, int out_offset) {
   const std::size_t in_count = static_cast<std::size_t>(kFrames) * kernel.input_size();
-  const std::size_t out_count = static_cast<std::size_t>(kFrames) * kernel.output_size();
+  const std::size_t out_count = static_cast<std::size_t>(kFrames) * kernel.output_size();  // enough for any stride
   OffsetBuffer in(in_count, in_offset);
   OffsetBuffer out(out_count, out_offset);
   std::memcpy(in.data(), input.data(), in_count * sizeof(float));
   kernel.reset();
   int first = 0;
+  std::size_t written = 0;  // output frames: first, but for a decimating (strided) kernel
   for (std::size_t b = 0; first < kFrames; ++b) {
     const int count = std::min(kBlocks[b % kBlocks.size()], kFrames - first);
+    const int outputs = kernel.output_frames(count);
     kernel.process(in.data() + static_cast<std::size_t>(first) * kernel.input_size(),
-                   out.data() + static_cast<std::size_t>(first) * kernel.output_size(), count);
+                   out.data() + written * kernel.output_size(), count);
     first += count;
+    written += static_cast<std::size_t>(outputs);
   }
-  return std::vector<float>(out.data(), out.data() + out_count);
+  return std::vector<float>(out.data(), out.data() + written * kernel.output_size());
 }
 
 // Bit equality (EXPECT_EQ on floats would call two NaNs different and -0 equal to +0).

@@ -12,6 +12,12 @@ TEST(LayerSpec, KeysAreReadableAndDistinguishWhatMatters) {
   EXPECT_EQ(LayerSpec::lstm(1, 40).to_string(), "lstm(in=1,hidden=40,layers=1,bias=1)");
   EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 2, 4).to_string(),
             "conv1d(in=8,out=16,kernel=3,dilation=2,groups=4,bias=1)");
+  // A stride only in the keys of strided layers: existing profiles' keys stay valid.
+  EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 2, 4, true, 3).to_string(),
+            "conv1d(in=8,out=16,kernel=3,dilation=2,groups=4,bias=1,stride=3)");
+  EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 2, 4, true, 3).time_stride(), 3);
+  EXPECT_EQ(LayerSpec::conv1d(8, 16, 3).time_stride(), 1);
+  EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 1, 1, true, 0).validate(), "stride must be at least 1, got 0");
   std::unordered_set<LayerSpec, LayerSpecHash> specs = {LayerSpec::dense(8, 8), LayerSpec::dense(8, 8, false),
                                                         LayerSpec::conv1d(8, 8, 1), LayerSpec::elu(8, 0.5f),
                                                         LayerSpec::elu(8, 1.0f)};

@@ -175,6 +175,11 @@ std::vector<GoodLayerCase> good_layer_cases() {
        "\"groups\": 2, \"bias\": true, \"weights\": " +
            weights_json(conv_weights) + "}",
        4, LayerSpec::conv1d(4, 6, 3, 2, 2, true), conv_weights},
+      {"conv1d with a stride (decimating)",
+       "{\"type\": \"conv1d\", \"in_channels\": 4, \"out_channels\": 6, \"kernel_size\": 3, \"dilation\": 2, "
+       "\"groups\": 2, \"stride\": 3, \"weights\": " +
+           weights_json(conv_weights) + "}",
+       4, LayerSpec::conv1d(4, 6, 3, 2, 2, true, 3), conv_weights},
       {"conv1d with defaults",
        "{\"type\": \"conv1d\", \"in_channels\": 2, \"out_channels\": 1, \"kernel_size\": 1, \"weights\": " +
            weights_json({{"weight", {1, 2, 1}}, {"bias", {1}}}) + "}",

@@ -131,6 +131,14 @@ TEST(Model, RejectsChainsThatDoNotFit) {
   skip.input_channels = 2;
   EXPECT_THAT(build_error(skip), HasSubstr("input_skip needs as many output channels as input channels"));
 
+  // A skip adds input frame t to output frame t: a decimating model has no output frame t.
+  ModelDefinition decimating_skip = lstm_model(true);
+  const LayerSpec strided = LayerSpec::conv1d(1, 1, 2, 1, 1, true, 2);
+  std::mt19937 rng(3);
+  decimating_skip.layers.insert(decimating_skip.layers.begin(), {strided, random_weights(strided, rng)});
+  EXPECT_THAT(build_error(decimating_skip),
+              HasSubstr("input_skip adds input frame t to output frame t, but the layers decimate by 2"));
+
   ModelDefinition bad_weight = lstm_model(false);
   bad_weight.layers[0].weights["weight_hh_l0"].shape = {48, 11};
   EXPECT_THAT(build_error(bad_weight), HasSubstr("layers[0] (lstm): weights.weight_hh_l0: expected 48x12, got 48x11"));

@@ -98,6 +98,28 @@ TEST(NoAllocation, ModelProcessResetAndPerSampleNeverAllocate) {
   }
 }
 
+// A decimating model (strided conv1d): blocks that are not multiples of its period, in place and per sample.
+TEST(NoAllocation, DecimatingModelNeverAllocates) {
+  std::mt19937 rng(5);
+  ModelDefinition definition;
+  for (const LayerSpec& spec : {LayerSpec::conv1d(1, 8, 3, 1, 1, true, 2), LayerSpec::activation(LayerKind::tanh, 8),
+                                LayerSpec::conv1d(8, 8, 2, 2, 8, true, 3), LayerSpec::dense(8, 1)}) {
+    definition.layers.push_back({spec, random_weights(spec, rng)});
+  }
+  for (Implementation backend : compiled_implementations()) {
+    Model model = Model::build(definition, {backend, {}});
+    model.prepare(128);
+    std::vector<float> buffer = random_signal(1000, 1, rng);
+    CountAllocations counter;
+    model.process(buffer.data(), buffer.data(), 1000);  // longer than max_block, in place
+    (void)model.output_frames(17);
+    model.process(buffer.data(), buffer.data(), 17);
+    for (int i = 0; i < 7; ++i) (void)model.process_sample(0.25f);
+    model.reset();
+    EXPECT_EQ(counter.count(), 0u) << backend.name();
+  }
+}
+
 TEST(Denormals, ModelProcessFlushesThemAndRestoresTheCallersMode) {
   if (!denormal_flushing_supported()) GTEST_SKIP() << "this CPU architecture has no flush-to-zero mode";
   ModelDefinition identity;

@@ -81,8 +81,9 @@ def read_wav(path):
     return numpy.asarray(samples, dtype=numpy.float32).reshape(-1, channels), sample_rate
 
 
-def run_rtn(model_path, signal: numpy.ndarray, directory) -> numpy.ndarray:
-    """Runs `rtn process MODEL in.wav out.wav` on signal (time, channels); returns (time, channels_out)."""
+def run_rtn(model_path, signal: numpy.ndarray, directory, period: int = 1) -> numpy.ndarray:
+    """Runs `rtn process MODEL in.wav out.wav` on signal (time, channels); returns (time, channels_out).
+    `period`: a decimating model's input frames per output frame (its output file has that lower rate)."""
     directory = pathlib.Path(directory)
     source, result = directory / "in.wav", directory / "out.wav"
     write_wav(source, signal)
@@ -91,8 +92,9 @@ def run_rtn(model_path, signal: numpy.ndarray, directory) -> numpy.ndarray:
     assert completed.returncode == 0, (f"rtn process failed ({completed.returncode}):\n{completed.stdout}"
                                        f"{completed.stderr}")
     output, sample_rate = read_wav(result)
-    assert sample_rate == SAMPLE_RATE
-    assert output.shape[0] == signal.shape[0], f"rtn wrote {output.shape[0]} frames for {signal.shape[0]}"
+    assert sample_rate == SAMPLE_RATE // period
+    expected_frames = -(-signal.shape[0] // period)
+    assert output.shape[0] == expected_frames, f"rtn wrote {output.shape[0]} frames for {signal.shape[0]}"
     return output
 
 
@@ -130,6 +132,6 @@ def signal():
 @pytest.fixture
 def rtn_process(tmp_path):
     """rtn_process(model_path, signal) -> output, running the real `rtn process`."""
-    def run(model_path, frames):
-        return run_rtn(model_path, frames, tmp_path)
+    def run(model_path, frames, period=1):
+        return run_rtn(model_path, frames, tmp_path, period)
     return run

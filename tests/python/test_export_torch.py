@@ -197,6 +197,37 @@ def test_causal_padding_before_conv(tmp_path, rtn_process, signal):
     export_and_compare(CausalConv(), signal(2000, 2), tmp_path, rtn_process)
 
 
+class Decimator(nn.Module):
+    """Strided Conv1d (2, then 3) after their causal padding, a GRU between them at the decimated rate (what
+    holding values at the full rate would get wrong): one output frame per 6 input frames."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(1, 6, 4, stride=2)             # receptive field 3
+        self.gru = nn.GRU(6, 8, batch_first=True)
+        self.conv2 = nn.Conv1d(8, 4, 3, stride=3, dilation=2)  # receptive field 4
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        y = self.conv1(F.pad(x.transpose(1, 2), (3, 0)))
+        y, _ = self.gru(y.transpose(1, 2))
+        y = self.conv2(F.pad(y.transpose(1, 2), (4, 0)))
+        return self.head(y.transpose(1, 2))
+
+
+@pytest.mark.parametrize("frames", [2400, 2399])
+def test_strided_conv1d_decimates(tmp_path, rtn_process, signal, frames):
+    torch.manual_seed(13)
+    model = Decimator().eval()
+    path = tmp_path / "model.json"
+    document = rtn_export.export_torch(model, path)
+    assert [layer.get("stride", 1) for layer in document["layers"] if layer["type"] == "conv1d"] == [2, 3]
+    source = signal(frames)
+    expected = torch_output(model, source)
+    assert expected.shape[0] == -(-frames // 6)  # ceil: PyTorch's length on the causally padded input
+    assert_close(rtn_process(path, source, period=6), expected)
+
+
 class Spectral(nn.Module):
     """Frames of 9 features x 2 channels (flat, channels fastest) through Conv2d and BatchNorm2d: the views
     between flat and 2-D frames, causal time padding, strides 2 and 3, time dilation, groups and "same"
@@ -486,6 +517,15 @@ class PoolsTime(nn.Module):
         return self.pool(self.dense(x).transpose(1, 2)).transpose(1, 2)
 
 
+class StridedWithoutPadding(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(1, 1, 3, stride=2)
+
+    def forward(self, x):
+        return self.conv(x.transpose(1, 2)).transpose(1, 2)
+
+
 class Wrapper(nn.Module):
     def __init__(self, inner):
         super().__init__()
@@ -504,7 +544,8 @@ ERROR_CASES = {
                r"unsupported operation torch\.nn\.Hardtanh at layer 'inner\.1'"),
     "conv_padding": (padded_conv_model(), r"layer 'conv'.*padding=\(1,\).*padding=0"),
     "conv_same": (nn.Sequential(nn.Conv1d(1, 1, 3, padding="same")), r"padding='same'"),
-    "conv_stride": (Wrapper(nn.Conv1d(1, 1, 3, stride=2)), r"stride"),
+    "conv_stride_unpadded": (StridedWithoutPadding(), r"layer 'conv'.*stride=2; a strided conv1d needs its causal "
+                                                      r"left padding right before it, F\.pad\(x, \(2, 0\)\)"),
     "conv_layout": (ConvWithoutTranspose(), r"layer 'conv'.*Conv1d is applied to \(batch, time, channels\) "
                                             r"but needs \(batch, channels, time\)"),
     "wrong_pad": (wrong_pad_model(), r"pads the time axis by 2.*needs exactly.*= 4"),

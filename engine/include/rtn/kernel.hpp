@@ -28,10 +28,14 @@ class Kernel {
   // Clears the state (convolution history, recurrent state) to zero. Never allocates.
   virtual void reset() noexcept = 0;
   // Computes `frames` frames (1..max_block). `in` holds frames x input_size floats, frame after
-  // frame (channels interleaved); `out` receives frames x output_size. in and out must not overlap.
-  // State carries over to the next call: processing a signal in blocks of any sizes gives the same
+  // frame (channels interleaved); `out` receives output_frames(frames) x output_size. in and out must not
+  // overlap. State carries over to the next call: processing a signal in blocks of any sizes gives the same
   // output as processing it at once. Never allocates, locks, throws or does I/O.
   virtual void process(const float* in, float* out, int frames) noexcept = 0;
+  // The frames the next process() of `frames` input frames writes: `frames`, but for a decimating layer
+  // (spec().time_stride() > 1), whose outputs fall on every time_stride()-th input frame since reset(); at
+  // most ceil(frames / time_stride()). Never allocates.
+  virtual int output_frames(int frames) const noexcept { return frames; }
 
  private:
   LayerSpec spec_;

@@ -80,6 +80,9 @@ struct LayerDescriptor {
   double (*flops_per_frame)(const LayerSpec& spec) = nullptr;
   // Frames of input history beyond the current one (conv1d: (k-1)*d); nullptr: 0.
   int (*history_frames)(const LayerSpec& spec) = nullptr;
+  // Input frames per output frame, for a decimating layer (conv1d's stride); nullptr: 1. Its kernels
+  // override Kernel::output_frames().
+  int (*time_stride)(const LayerSpec& spec) = nullptr;
   // The key after the kind's name, when the parameters cannot say it (wavenet: its architecture).
   std::string (*key)(const LayerSpec& spec) = nullptr;
 

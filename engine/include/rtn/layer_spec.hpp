@@ -57,7 +57,9 @@ struct LayerSpec {
   int features = 1;
   int out_channels = 1;         // conv2d: channels of each output feature
   int kernel_features = 1;      // conv2d: taps along features (kernel_size and dilation are along time)
-  int stride = 1;               // conv2d, pooling: the step along a frame's features
+  // conv2d, pooling: the step along a frame's features. conv1d: along time, one output frame per `stride`
+  // input frames (a decimating layer: docs/strided-convolutions.md).
+  int stride = 1;
   bool same_padding = false;    // conv2d: TensorFlow's "same" zero padding along features, else "valid" (none)
   int padding = 0;              // pooling: implicit padding at both ends of a frame's features
   int num_layers = 1;   // gru, lstm: a stack of this many recurrent layers
@@ -78,7 +80,8 @@ struct LayerSpec {
 
   // Builders that fill in what each kind needs.
   static LayerSpec dense(int in, int out, bool bias = true);
-  static LayerSpec conv1d(int in, int out, int kernel_size, int dilation = 1, int groups = 1, bool bias = true);
+  static LayerSpec conv1d(int in, int out, int kernel_size, int dilation = 1, int groups = 1, bool bias = true,
+                          int stride = 1);
   static LayerSpec gru(int in, int hidden, int num_layers = 1, bool bias = true);  // reset_after = true
   static LayerSpec lstm(int in, int hidden, int num_layers = 1, bool bias = true);
   static LayerSpec batchnorm1d(int channels, float epsilon = 1e-5f);
@@ -112,6 +115,9 @@ struct LayerSpec {
   double flops_per_frame() const;
   // Frames of input history the layer needs beyond the current frame (conv1d: (k-1)*d).
   int history_frames() const;
+  // Input frames per output frame: 1, but for a decimating layer (conv1d's stride). From reset(), L input
+  // frames give ceil(L / time_stride()) output frames.
+  int time_stride() const;
 
   bool operator==(const LayerSpec& other) const;
   bool operator!=(const LayerSpec& other) const { return !(*this == other); }

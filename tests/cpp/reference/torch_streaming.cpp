@@ -80,7 +80,7 @@ TorchStreamingModel::~TorchStreamingModel() = default;
 TorchStreamingModel::TorchStreamingModel(TorchStreamingModel&&) noexcept = default;
 TorchStreamingModel& TorchStreamingModel::operator=(TorchStreamingModel&&) noexcept = default;
 
-void TorchStreamingModel::process(const float* in, float* out, int frames) {
+int TorchStreamingModel::process(const float* in, float* out, int frames) {
   // InferenceMode: no autograd bookkeeping, libtorch's fastest path for inference.
   c10::InferenceMode inference;
   const ModelDefinition& definition = impl_->definition;
@@ -92,8 +92,8 @@ void TorchStreamingModel::process(const float* in, float* out, int frames) {
   if (definition.input_skip) y = y + x;
   if (definition.output_gain != 1.0f) y = y * definition.output_gain;
   y = y.contiguous();
-  std::memcpy(out, y.data_ptr<float>(),
-              sizeof(float) * static_cast<std::size_t>(frames) * definition.output_channels);
+  std::memcpy(out, y.data_ptr<float>(), sizeof(float) * static_cast<std::size_t>(y.numel()));
+  return static_cast<int>(y.size(1));
 }
 
 void TorchStreamingModel::reset() {

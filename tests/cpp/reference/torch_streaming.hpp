@@ -22,10 +22,11 @@ class TorchStreamingModel {
   TorchStreamingModel(TorchStreamingModel&&) noexcept;
   TorchStreamingModel& operator=(TorchStreamingModel&&) noexcept;
 
-  // frames x input_channels interleaved floats in, frames x output_channels out. The input is wrapped
-  // without a copy; the output is copied out of torch's tensor, as a host needs it in its own buffer.
-  // Allocates (libtorch allocates tensors on every call).
-  void process(const float* in, float* out, int frames);
+  // frames x input_channels interleaved floats in, frames x output_channels out (fewer frames for a model
+  // with strided convolutions: returns how many). The input is wrapped without a copy; the output is copied
+  // out of torch's tensor, as a host needs it in its own buffer. Allocates (libtorch allocates tensors on
+  // every call).
+  int process(const float* in, float* out, int frames);
   // Zero state and history. Allocates (new zero tensors).
   void reset();
 

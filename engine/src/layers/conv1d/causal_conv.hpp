@@ -10,6 +10,9 @@
 // (at most k cuts per pass over the ring). A single frame (per-sample use) is one matrix-vector product over
 // its k taps where they are, with partial sums in flight.
 //
+// With a stride s (a decimating conv1d, docs/strided-convolutions.md) every input frame enters the ring, and
+// only every s-th frame since reset() is convolved: the same products with the taps' frames s apart.
+//
 // Weights are laid out once in one of two ways:
 //   - matrix: per "block" a padded matrix, its columns tap by tap (tap 0, the oldest, first), each tap the block's inputs.
 //     Block = the whole layer (groups folded in as zeros) or one group per block, whichever is
@@ -141,23 +144,32 @@ class CausalConv {
     sums_.assign(static_cast<std::size_t>(weights_.frame_stride()) * max_chunk_, 0.0f);
     if (weights_.blocks > 1) compact_.assign(static_cast<std::size_t>(output_stride()) * max_chunk_, 0.0f);
   }
-  // Zero history, without allocating.
-  void reset() noexcept { history_.reset(); }
+  // Zero history (and the stride's phase), without allocating.
+  void reset() noexcept {
+    history_.reset();
+    next_output_ = 0;
+  }
 
   int max_chunk() const noexcept { return max_chunk_; }
+  // The output frames of the next process() of `frames` input frames: `frames` but with a stride, whose
+  // outputs fall on every stride-th input frame since reset().
+  int output_frames(int frames) const noexcept {
+    return next_output_ < frames ? (frames - next_output_ + spec_.stride - 1) / spec_.stride : 0;
+  }
   // Floats between output frames (the output channels padded to whole registers); 64-byte aligned.
   int output_stride() const noexcept { return padded_size(spec_.output_size); }
 
   // Convolves `frames` (1..max_chunk) frames of input, `in_stride` floats apart, and returns the output:
-  // `frames` frames output_stride() apart, each with its output channels first (the padding after them is
-  // scratch). The caller may modify it in place (a WaveNet layer adds its condition into it); it is valid
-  // until the next call. Never allocates.
+  // output_frames(frames) frames (as read before the call) output_stride() apart, each with its output channels
+  // first (the padding after them is scratch). The caller may modify it in place (a WaveNet layer adds its
+  // condition into it); it is valid until the next call. Never allocates.
   float* process(const float* in, int in_stride, int frames) noexcept {
+    const int outputs = output_frames(frames);
     history_.push(in, in_stride, frames);
-    if (!weights_.depthwise) fill_frames(sums_.data(), weights_.frame_stride(), weights_.bias.data(), frames);
+    if (!weights_.depthwise) fill_frames(sums_.data(), weights_.frame_stride(), weights_.bias.data(), outputs);
     convolve(frames);
     if (weights_.blocks == 1) return sums_.data();
-    compact(frames);
+    compact(outputs);
     return compact_.data();
   }
 
@@ -180,7 +192,8 @@ class CausalConv {
   // The bias, padded to output_stride().
   const float* bias() const noexcept { return weights_.bias.data(); }
   // As process(), but adds the convolution without its bias onto sums(), which the caller has started
-  // (for example at bias() plus something of its own). Only when accumulates(). Never allocates.
+  // (for example at bias() plus something of its own). Only when accumulates() and without a stride. Never
+  // allocates.
   float* accumulate(const float* in, int in_stride, int frames) noexcept {
     history_.push(in, in_stride, frames);
     convolve(frames);
@@ -188,33 +201,39 @@ class CausalConv {
   }
 
  private:
-  // The sums of the current chunk's frames (started by the caller, but for depthwise), pass by pass: a pass
-  // ends where a tap's frames wrap around the history's ring.
+  // The sums of the current chunk's output frames (started by the caller, but for depthwise), pass by pass: a
+  // pass ends where a tap's frames wrap around the history's ring. With a stride, the chunk's frames from
+  // next_output_ on, stride apart.
   void convolve(int frames) noexcept {
     const int frame_stride = weights_.depthwise ? weights_.block_stride : weights_.frame_stride();
-    for (int done = 0; done < frames;) {
+    const int step = spec_.stride;
+    const int x_stride = history_.stride() * step;
+    int done = next_output_;
+    for (int output = 0; done < frames;) {
       const float** taps = taps_.data();
-      const int count = history_.taps(done, frames - done, taps);
-      float* y = sums_.data() + static_cast<std::ptrdiff_t>(done) * frame_stride;
+      // The outputs at done, done + step, ... among the frames whose taps are consecutive from `done`.
+      const int count = (history_.taps(done, frames - done, taps) + step - 1) / step;
+      float* y = sums_.data() + static_cast<std::ptrdiff_t>(output) * frame_stride;
       if (weights_.depthwise) {
-        compute_depthwise(taps, y, count);
+        compute_depthwise(taps, x_stride, y, count);
       } else {
-        compute(taps, y, count);
+        compute(taps, x_stride, y, count);
       }
-      done += count;
+      output += count;
+      done += count * step;
     }
+    next_output_ = done - frames;
   }
 
   // y += weights * (the taps of each frame) for `frames` frames (frame_stride() apart), tap j of the first
-  // frame at taps[j].
-  void compute(const float* const* taps, float* y, int frames) noexcept {
+  // frame at taps[j] and of the next x_stride floats further.
+  void compute(const float* const* taps, int x_stride, float* y, int frames) noexcept {
     const Conv1dWeights& w = weights_;
     const int kernel = spec_.kernel_size;
     if constexpr (In > 0) {
       // Fixed size: one block (groups 1), every size but the taps' a constant.
       constexpr auto stride = Size<padded_size(Out)>{};
-      Ops::conv_matmul_add(y, stride, w.values.data(), stride, stride, taps, history_.stride(), Size<In>{}, kernel,
-                           frames);
+      Ops::conv_matmul_add(y, stride, w.values.data(), stride, stride, taps, x_stride, Size<In>{}, kernel, frames);
     } else {
       const int frame_stride = w.frame_stride();
       const std::size_t block_size = w.block_size();
@@ -222,18 +241,18 @@ class CausalConv {
       for (int b = 0; b < w.blocks; ++b) {
         for (int j = 0; j < kernel; ++j) block_taps[j] = taps[j] + static_cast<std::ptrdiff_t>(b) * w.block_columns;
         Ops::conv_matmul_add(y + static_cast<std::ptrdiff_t>(b) * w.block_stride, frame_stride,
-                             w.values.data() + b * block_size, w.block_stride, w.block_stride, block_taps,
-                             history_.stride(), w.block_columns, kernel, frames);
+                             w.values.data() + b * block_size, w.block_stride, w.block_stride, block_taps, x_stride,
+                             w.block_columns, kernel, frames);
       }
     }
   }
 
   // y = bias + sum over taps of weight[tap] * input[tap], channel by channel, accumulated in place.
-  void compute_depthwise(const float* const* taps, float* y, int frames) noexcept {
+  void compute_depthwise(const float* const* taps, int x_stride, float* y, int frames) noexcept {
     const Conv1dWeights& w = weights_;
     const int channels = w.block_rows;
     const int kernel = spec_.kernel_size;
-    const std::ptrdiff_t stride = history_.stride();
+    const std::ptrdiff_t stride = x_stride;
     for (int f = 0; f < frames; ++f) {
       float* result = y + static_cast<std::ptrdiff_t>(f) * w.block_stride;
       Ops::affine(result, taps[0] + f * stride, w.values.data(), w.bias.data(), channels);
@@ -265,6 +284,7 @@ class CausalConv {
   AlignedFloats sums_;     // max_chunk frames of frame_stride() floats
   AlignedFloats compact_;  // max_chunk frames of output_stride() floats (only when blocks > 1)
   int max_chunk_ = 1;
+  int next_output_ = 0;  // with a stride: the frame of the next chunk that is the next output (0..stride-1)
 };
 
 }  // namespace rtn

@@ -38,12 +38,15 @@ class Conv1dKernel final : public Kernel {
     }
     while (frames > 0) {
       const int count = std::min(frames, conv_.max_chunk());
-      copy_frames(out, output_size(), conv_.process(in, input_size(), count), conv_.output_stride(), count);
+      const int outputs = conv_.output_frames(count);  // count, but with a stride
+      copy_frames(out, output_size(), conv_.process(in, input_size(), count), conv_.output_stride(), outputs);
       in += static_cast<std::ptrdiff_t>(count) * input_size();
-      out += static_cast<std::ptrdiff_t>(count) * output_size();
+      out += static_cast<std::ptrdiff_t>(outputs) * output_size();
       frames -= count;
     }
   }
+
+  int output_frames(int frames) const noexcept override { return conv_.output_frames(frames); }
 
  private:
   CausalConv<Ops, In, Out> conv_;

@@ -1,4 +1,5 @@
-// nn.Conv1d, streaming and causal: the output at t uses the inputs t-(k-1)d ... t.
+// nn.Conv1d, streaming and causal: the output at t uses the inputs t-(k-1)d ... t. With a stride s, a
+// decimating layer: output m is the output at t = m s (docs/strided-convolutions.md).
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -46,7 +47,26 @@ std::vector<LayerSpec> conformance_shapes() {
     }
   }
   for (auto [in, out] : {std::pair{32, 32}, {40, 24}, {64, 64}}) shapes.push_back(LayerSpec::conv1d(in, out, 3, 1));
+  // Strides 2-4 (5 > the kernel's span too), sizes odd and even, kernels 1-5, dilations 1-4, groups and
+  // depthwise.
+  int index = 0;
+  for (int stride : {2, 3, 4, 5}) {
+    for (int kernel = 1; kernel <= 5; ++kernel) {
+      for (auto [in, out, groups] : {std::tuple{1, 1, 1}, {3, 7, 1}, {8, 8, 1}, {13, 5, 1}, {8, 16, 4}, {6, 6, 6}}) {
+        const int dilation = 1 + index++ % 4;
+        shapes.push_back(LayerSpec::conv1d(in, out, kernel, dilation, groups, index % 3 != 0, stride));
+      }
+    }
+  }
   return shapes;
+}
+
+// Along time; in keys only when not 1, so that the keys of existing profiles stay valid.
+LayerParameter stride_parameter() {
+  LayerParameter stride =
+      LayerParameter::integer("stride", "stride", &LayerSpec::stride, false, static_cast<int>(kMaxKernelSpan));
+  stride.key_only_when_changed = true;
+  return stride;
 }
 
 }  // namespace
@@ -61,17 +81,19 @@ std::vector<LayerDescriptor> conv1d_descriptors() {
                        LayerParameter::integer("dilation", "dilation", &LayerSpec::dilation, false,
                                                        static_cast<int>(kMaxKernelSpan)),
                        LayerParameter::integer("groups", "groups", &LayerSpec::groups),
-                       LayerParameter::flag("bias", "bias", &LayerSpec::bias)};
+                       LayerParameter::flag("bias", "bias", &LayerSpec::bias), stride_parameter()};
   conv1d.validate = &validate;
   conv1d.weights = [](const LayerSpec& spec, std::vector<WeightShape>& shapes) {
     shapes.push_back({"weight", {spec.output_size, spec.input_size / spec.groups, spec.kernel_size}});
     if (spec.bias) shapes.push_back({"bias", {spec.output_size}});
   };
   conv1d.flops_per_frame = [](const LayerSpec& spec) {
+    // Per input frame: a strided layer computes an output every `stride` of them.
     const double out = spec.output_size;
-    return 2 * out * (spec.input_size / spec.groups) * spec.kernel_size + (spec.bias ? out : 0);
+    return (2 * out * (spec.input_size / spec.groups) * spec.kernel_size + (spec.bias ? out : 0)) / spec.stride;
   };
   conv1d.history_frames = [](const LayerSpec& spec) { return (spec.kernel_size - 1) * spec.dilation; };
+  conv1d.time_stride = [](const LayerSpec& spec) { return spec.stride; };
   conv1d.file_limit = [](const LayerSpec& spec) -> std::pair<std::string, std::string> {
     if (static_cast<long long>(spec.kernel_size) * spec.dilation <= kMaxKernelSpan) return {};
     return {"dilation", "kernel_size * dilation is " + std::to_string(spec.kernel_size) + " * " +

@@ -1,4 +1,4 @@
-// xsimd.fixed Conv1D kernels: N -> N convolutions in one group (any kernel size and dilation), for the sizes of
+// xsimd.fixed Conv1D kernels: N -> N convolutions in one group (any kernel size and dilation, stride 1), for the sizes of
 // layers/sizes.hpp.
 #include "backends/xsimd_ops.hpp"
 #include "layers/conv1d/conv1d_kernel.hpp"
@@ -10,7 +10,8 @@ namespace rtn {
 template <int N>
 struct Conv1dXsimdFixed {
   static bool supports(const LayerSpec& spec) noexcept {
-    return spec.input_size == N && spec.output_size == N && spec.groups == 1;
+    // Stride 1: these are for per-sample speed, where a decimating layer computes every s-th call only.
+    return spec.input_size == N && spec.output_size == N && spec.groups == 1 && spec.stride == 1;
   }
   static std::unique_ptr<Kernel> create(const LayerSpec& spec, const Weights& weights) {
     return std::make_unique<Conv1dKernel<XsimdOps, N, N>>(spec, weights);
