@@ -54,7 +54,7 @@ void report_rate(benchmark::State& state, int frames_per_call, double flops_per_
   state.counters["realtime_x"] = benchmark::Counter(frames / kSampleRate, benchmark::Counter::kIsRate);
 }
 
-void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, LayerSpec spec, int block) {
+void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, const LayerSpec& spec, int block) {
   std::mt19937 rng(1);
   const auto kernel = entry->create(spec, testing::random_weights(spec, rng));
   kernel->prepare(block);
@@ -71,7 +71,8 @@ void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, LayerSp
   report_rate(state, block, spec.flops_per_frame());
 }
 
-void benchmark_model(benchmark::State& state, ModelDefinition definition, Implementation implementation, int block) {
+void benchmark_model(benchmark::State& state, const ModelDefinition& definition, Implementation implementation,
+                     int block) {
   Model model = Model::build(definition, {implementation, {}});
   model.prepare(block);
   std::mt19937 rng(2);

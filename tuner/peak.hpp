@@ -5,6 +5,7 @@
 // Header-only: rtn-tune, rtn bench and the kernel benchmark include it.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -101,7 +102,7 @@ inline std::string describe_peaks(const std::vector<FmaPeak>& peaks) {
   std::string text;
   for (const FmaPeak& peak : peaks) {
     if (!text.empty()) text += ", ";
-    text += peak.isa + " " + std::to_string(static_cast<long>(peak.gflops + 0.5)) + " GFLOP/s";
+    text += peak.isa + " " + std::to_string(std::lround(peak.gflops)) + " GFLOP/s";
   }
   return text;
 }

@@ -61,10 +61,9 @@ int run_info(const std::vector<std::string>& arguments) {
         name = argument.substr(std::string("--backend=").size());
       }
       selection.all = parse_backend_option(name);
-    } else if (!options_ended && parse_profile_option(arguments, i, profile_options)) {
-      continue;
-    } else if (!options_ended && parse_size_option(arguments, i, load)) {
-      continue;
+    } else if (!options_ended &&
+               (parse_profile_option(arguments, i, profile_options) || parse_size_option(arguments, i, load))) {
+      continue;  // the options every command shares (they move i past their value)
     } else {
       take_model_path(argument, options_ended, model_path);
     }

@@ -100,10 +100,9 @@ ProcessOptions parse_arguments(const std::vector<std::string>& arguments) {
       options.allow_rate_mismatch = true;
     } else if (argument == "--quiet" || argument == "-q") {
       options.quiet = true;
-    } else if (parse_profile_option(arguments, i, options.profile)) {
-      continue;
-    } else if (parse_size_option(arguments, i, options.load)) {
-      continue;
+    } else if (parse_profile_option(arguments, i, options.profile) ||
+               parse_size_option(arguments, i, options.load)) {
+      continue;  // the options every command shares (they move i past their value)
     } else {
       throw UsageError("unknown option '" + argument + "'");
     }

@@ -19,7 +19,7 @@ struct AlignedAllocator {
   using value_type = T;
   AlignedAllocator() noexcept = default;
   template <typename U>
-  AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
+  AlignedAllocator(const AlignedAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor): allocators rebind implicitly
   T* allocate(std::size_t n) {
     return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kAlignment}));
   }

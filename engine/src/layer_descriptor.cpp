@@ -68,7 +68,10 @@ void add(KindTable& table, LayerDescriptor descriptor) {
   table.by_kind.insert(place, added);
 }
 
-KindTable& kind_table() {
+// noexcept, so that the lookups that read it are: it is built once, from the layers' own descriptors, and failing
+// to build it (out of memory at start-up, or two built-in kinds with one LayerKind value, a programming error)
+// may end the program.
+KindTable& kind_table() noexcept {  // NOLINT(bugprone-exception-escape): as said
   static KindTable table = [] {
     std::vector<LayerDescriptor> descriptors;
 #define RTN_LAYER(layer) \
@@ -87,6 +90,7 @@ KindTable& kind_table() {
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): only kind_table() could throw, see there
 const LayerDescriptor* find_layer_descriptor(LayerKind kind) noexcept {
   for (const LayerDescriptor* descriptor : kind_table().by_kind) {
     if (descriptor->kind == kind) return descriptor;
@@ -116,7 +120,7 @@ LayerKind register_layer_kind(LayerDescriptor descriptor) {
   return table.by_kind.back()->kind;
 }
 
-const LayerParameter* find_parameter(const LayerDescriptor& descriptor, const LayerParameter::Field& field) noexcept {
+const LayerParameter* find_parameter(const LayerDescriptor& descriptor, const LayerParameter::Field& field) {
   for (const LayerParameter& parameter : descriptor.parameters) {
     if (parameter.field == field) return &parameter;
   }

@@ -351,7 +351,7 @@ std::string WaveNetSpec::validate() const {
     }
   }
   for (std::size_t a = 0; a < arrays.size(); ++a) {
-    if (const std::string problem = validate_array(*this, a); !problem.empty()) return problem;
+    if (std::string problem = validate_array(*this, a); !problem.empty()) return problem;
   }
   if (post_head) {
     if (post_head->channels < 1 || post_head->out_channels < 1)
@@ -364,7 +364,7 @@ std::string WaveNetSpec::validate() const {
         post_head->activation.negative_slopes.size() > 1) {
       return "head: a prelu activation there takes one negative_slope, not one per channel";
     }
-    if (const std::string problem = check_activation(post_head->activation, 1, "head.activation");
+    if (std::string problem = check_activation(post_head->activation, 1, "head.activation");
         !problem.empty()) {
       return problem;
     }

@@ -45,7 +45,7 @@ class Implementation {
  public:
   // The generic kernels of `backend` (implicit: a backend names its generic implementation). For xsimd in a
   // build with ISA levels, those of the best level this CPU runs (best_isa_level()).
-  Implementation(Backend backend = Backend::stl) noexcept;
+  Implementation(Backend backend = Backend::stl) noexcept;  // NOLINT(google-explicit-constructor): as said
 
   // "xsimd", "xsimd.fixed", "xsimd.avx2", "xsimd.avx512.fixed".
   std::string_view name() const noexcept;

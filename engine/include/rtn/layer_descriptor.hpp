@@ -109,6 +109,7 @@ struct LayerDescriptor {
 // The descriptor of `kind`. Throws rtn::Error for a kind that is not registered.
 const LayerDescriptor& layer_descriptor(LayerKind kind);
 // nullptr for a kind that is not registered. Never allocates (after the first call).
+// NOLINTNEXTLINE(bugprone-exception-escape): the first call builds the table; failing to do so ends the program
 const LayerDescriptor* find_layer_descriptor(LayerKind kind) noexcept;
 // Every registered kind, in LayerKind's order (run-time kinds last).
 const std::vector<const LayerDescriptor*>& layer_descriptors();
@@ -120,6 +121,6 @@ const std::vector<const LayerDescriptor*>& layer_descriptors();
 LayerKind register_layer_kind(LayerDescriptor descriptor);
 
 // The parameter of `descriptor` that sets `field`, or nullptr.
-const LayerParameter* find_parameter(const LayerDescriptor& descriptor, const LayerParameter::Field& field) noexcept;
+const LayerParameter* find_parameter(const LayerDescriptor& descriptor, const LayerParameter::Field& field);
 
 }  // namespace rtn

@@ -44,8 +44,10 @@ struct ModelDefinition {
 struct BackendSelection {
   BackendSelection() = default;
   // Brace-initialisable as {backend, {}}, {implementation, {}} and {std::nullopt, {{layer, backend}}}.
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit, for that brace initialisation
   BackendSelection(std::optional<Implementation> all_layers, std::map<int, Implementation> layers = {})
       : all(all_layers), per_layer(std::move(layers)) {}
+  // NOLINTNEXTLINE(google-explicit-constructor): implicit, for that brace initialisation
   BackendSelection(Backend all_layers, std::map<int, Implementation> layers = {})
       : all(Implementation(all_layers)), per_layer(std::move(layers)) {}
 

@@ -242,10 +242,10 @@ class ModelReader {
     std::vector<std::string> allowed = {"type"};
     const std::vector<std::string> parameters = layer_parameter_keys(descriptor);
     allowed.insert(allowed.end(), parameters.begin(), parameters.end());
-    if (with_weights) allowed.push_back("weights");
+    if (with_weights) allowed.emplace_back("weights");
     check_keys(layer, path, allowed, descriptor.name);
 
-    const LayerSpec spec = read_spec(layer, path, descriptor, channels_in);
+    LayerSpec spec = read_spec(layer, path, descriptor, channels_in);  // not const: returned by move
     if (const std::string problem = spec.validate(); !problem.empty()) fail(path, problem);
     return spec;
   }

@@ -12,9 +12,9 @@ std::vector<std::pair<int, int>> test_size_pairs() {
   std::vector<std::pair<int, int>> pairs;
   const int n = static_cast<int>(sizes.size());
   for (int i = 0; i < n; ++i) {
-    pairs.push_back({sizes[i], sizes[i]});
-    pairs.push_back({sizes[i], sizes[(i + 5) % n]});
-    pairs.push_back({sizes[i], sizes[(i + 9) % n]});
+    pairs.emplace_back(sizes[i], sizes[i]);
+    pairs.emplace_back(sizes[i], sizes[(i + 5) % n]);
+    pairs.emplace_back(sizes[i], sizes[(i + 9) % n]);
   }
   return pairs;
 }

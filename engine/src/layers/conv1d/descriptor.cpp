@@ -90,7 +90,8 @@ std::vector<LayerDescriptor> conv1d_descriptors() {
   conv1d.flops_per_frame = [](const LayerSpec& spec) {
     // Per input frame: a strided layer computes an output every `stride` of them.
     const double out = spec.output_size;
-    return (2 * out * (spec.input_size / spec.groups) * spec.kernel_size + (spec.bias ? out : 0)) / spec.stride;
+    const int inputs_per_group = spec.input_size / spec.groups;  // validate() checks that groups divide it
+    return (2 * out * inputs_per_group * spec.kernel_size + (spec.bias ? out : 0)) / spec.stride;
   };
   conv1d.history_frames = [](const LayerSpec& spec) { return (spec.kernel_size - 1) * spec.dilation; };
   conv1d.time_stride = [](const LayerSpec& spec) { return spec.stride; };

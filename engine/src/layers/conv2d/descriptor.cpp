@@ -78,7 +78,8 @@ std::vector<LayerDescriptor> conv2d_descriptors() {
   };
   conv2d.flops_per_frame = [](const LayerSpec& spec) {
     const double outputs = static_cast<double>(spec.output_size);
-    return 2 * outputs * (spec.in_channels / spec.groups) * spec.kernel_size * spec.kernel_features +
+    const int channels_per_group = spec.in_channels / spec.groups;  // validate() checks that groups divide it
+    return 2 * outputs * channels_per_group * spec.kernel_size * spec.kernel_features +
            (spec.bias ? outputs : 0);
   };
   conv2d.history_frames = [](const LayerSpec& spec) { return (spec.kernel_size - 1) * spec.dilation; };

@@ -48,6 +48,7 @@ WaveNetSpec tiny() {
 // The "standard" preset's shape, shortened: 16 then 8 channels.
 WaveNetSpec standard_like(int layers) {
   std::vector<int> dilations;
+  dilations.reserve(static_cast<std::size_t>(layers));
   for (int i = 0; i < layers; ++i) dilations.push_back(1 << i);
   WaveNetSpec spec;
   spec.arrays.push_back(classic_array(1, 16, 8, 3, dilations, Type::tanh, false, false));
