@@ -8,32 +8,30 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
-#include <sstream>
-#include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "command.hpp"
+#include "measured_item.hpp"
 #include "peak.hpp"
-#include "rtn/model_file.hpp"
+#include "results_file.hpp"
 #include "rtn/denormals.hpp"
 #include "rtn/dispatcher.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
+#include "rtn/model_file.hpp"
 #include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
-#include "size_option.hpp"
 #include "suite.hpp"
 #include "support/test_data.hpp"
 #include "timing.hpp"
 #include "tune_command.hpp"
+#include "tune_options.hpp"
 
 #ifdef RTN_TUNE_WITH_TORCH
 #include "reference/torch_reference.hpp"
@@ -47,144 +45,13 @@
 namespace rtn::tune {
 namespace {
 
+using cli::kExitError;
+using cli::kExitSuccess;
+using cli::kExitUsage;
 using cli::UsageError;
-using Json = nlohmann::ordered_json;
 
-constexpr int kExitSuccess = 0;
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
 // The least margin by which a candidate must beat the default implementation to replace it.
 constexpr double kMinimumWin = 0.03;
-
-struct Options {
-  std::vector<std::string> inputs;
-  std::vector<Implementation> backends;
-  std::vector<int> blocks;
-  double budget = 60;
-  std::string output;
-  std::string results;
-  bool torch = true;
-  bool replace = false;
-  unsigned seed = 1;
-  LoadOptions load;  // --size: which size of a slimmable NAM model
-  std::string command_line;
-};
-
-const char* kUsage =
-    "usage: rtn-tune [SUITE.json | MODEL ...] [options]\n"
-    "\n"
-    "Measures every layer shape of a suite file (a list of shapes, see docs/tuning.md) or of model files on\n"
-    "every backend, per sample and in blocks. Each backend's output is first checked against libtorch\n"
-    "(a backend outside the tolerance is never chosen); then it is timed, and libtorch with it. Writes the\n"
-    "tuning profile that rtn's dispatcher reads (docs/profile.md) and prints a summary table.\n"
-    "Without SUITE or MODEL it tunes the bundled suite, suites/default.json.\n"
-    "\n"
-    "Options:\n"
-    "  --backends LIST     backends to consider (default: all compiled in)\n"
-    "  --blocks LIST       block sizes to measure; 1 is per-sample processing (default: the suite's, else "
-    "1,64,256)\n"
-    "  --budget SECONDS    time to spend, about (default 60)\n"
-    "  --output PATH       the profile to write (default: the per-user profile, "
-    "$XDG_CONFIG_HOME/rtn/profile.json\n"
-    "                      or ~/.config/rtn/profile.json, which the engine reads when nothing else is "
-    "given)\n"
-    "  --results PATH      also write every repetition of every measurement there (JSON)\n"
-    "  --no-torch          neither check against nor time libtorch (backends are checked against stl)\n"
-    "  --replace           start the profile afresh (default: keep the entries of an existing profile from "
-    "this\n"
-    "                      machine and build that this run does not measure)\n"
-    "  --seed N            seed of the random weights and signals (default 1)\n"
-    "  --size S            the size of a slimmable Neural Amp Modeler model, 0 to 1: a SlimmableContainer's\n"
-    "                      submodel, or a slimmable WaveNet's channels (default 1: the full model)\n"
-    "  -h, --help          show this help\n";
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream stream(text);
-  while (std::getline(stream, part, ',')) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-
-double parse_number(const std::string& option, const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !std::isfinite(value) || value < 0) {
-    throw UsageError(option + " needs a number >= 0, got '" + text + "'");
-  }
-  return value;
-}
-
-Options parse_options(const std::vector<std::string>& arguments) {
-  Options options;
-  for (const std::string& argument : arguments)
-    options.command_line += (options.command_line.empty() ? "" : " ") + argument;
-  for (std::size_t i = 0; i < arguments.size(); ++i) {
-    if (cli::parse_size_option(arguments, i, options.load)) continue;
-    std::string argument = arguments[i];
-    std::string value;
-    const bool takes_value = argument == "--backends" || argument == "--blocks" || argument == "--budget" ||
-                             argument == "--output" || argument == "--results" || argument == "--seed";
-    if (const std::size_t equals = argument.find('=');
-        argument.rfind("--", 0) == 0 && equals != std::string::npos) {
-      value = argument.substr(equals + 1);
-      argument = argument.substr(0, equals);
-    } else if (takes_value) {
-      if (i + 1 == arguments.size()) throw UsageError(argument + " needs a value");
-      value = arguments[++i];
-    }
-    if (argument == "--backends") {
-      for (const std::string& name : split(value))
-        options.backends.push_back(cli::parse_backend_option(name));
-    } else if (argument == "--blocks") {
-      for (const std::string& text : split(value)) {
-        const double block = parse_number("--blocks", text);
-        if (block < 1 || block > 65536 || block != std::floor(block)) {
-          throw UsageError("--blocks: block sizes are integers in 1...65536, got '" + text + "'");
-        }
-        options.blocks.push_back(static_cast<int>(block));
-      }
-    } else if (argument == "--budget") {
-      options.budget = parse_number("--budget", value);
-    } else if (argument == "--output") {
-      options.output = value;
-    } else if (argument == "--results") {
-      options.results = value;
-    } else if (argument == "--seed") {
-      options.seed = static_cast<unsigned>(parse_number("--seed", value));
-    } else if (argument == "--no-torch") {
-      options.torch = false;
-    } else if (argument == "--replace") {
-      options.replace = true;
-    } else if (argument.size() > 1 && argument[0] == '-') {
-      throw UsageError("unknown option '" + argument + "'");
-    } else {
-      options.inputs.push_back(argument);
-    }
-  }
-  if (options.backends.empty()) options.backends = compiled_implementations();
-#ifndef RTN_TUNE_WITH_TORCH
-  options.torch = false;
-#endif
-  return options;
-}
-
-std::string now_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
-std::string format_ns(double ns) {
-  char text[32];
-  std::snprintf(text, sizeof text, ns < 10 ? "%.2f" : ns < 100 ? "%.1f" : "%.0f", ns);
-  return text;
-}
 
 std::string format_error(double error) {
   char text[32];
@@ -246,43 +113,17 @@ class StreamContender : public Timed {
   std::vector<float> output_;
 };
 
-std::unique_ptr<StreamContender<Kernel>> kernel_contender(Kernel& kernel, const std::vector<float>& signal,
-                                                         int block) {
-  return std::make_unique<StreamContender<Kernel>>(kernel, kernel.input_size(), kernel.output_size(), signal, block);
+// A kernel (input_size/output_size), a model or libtorch's model (input_channels/output_channels) to time.
+template <typename Target>
+std::unique_ptr<StreamContender<Target>> contender(Target& target, const std::vector<float>& signal, int block) {
+  if constexpr (std::is_same_v<Target, Kernel>) {
+    return std::make_unique<StreamContender<Target>>(target, target.input_size(), target.output_size(), signal,
+                                                     block);
+  } else {
+    return std::make_unique<StreamContender<Target>>(target, target.input_channels(), target.output_channels(),
+                                                     signal, block);
+  }
 }
-std::unique_ptr<Timed> model_contender(Model& model, const std::vector<float>& signal, int block) {
-  return std::make_unique<StreamContender<Model>>(model, model.input_channels(), model.output_channels(), signal,
-                                                  block);
-}
-#ifdef RTN_TUNE_WITH_TORCH
-std::unique_ptr<Timed> torch_contender(testing::TorchStreamingModel& model, const std::vector<float>& signal,
-                                       int block) {
-  return std::make_unique<StreamContender<testing::TorchStreamingModel>>(model, model.input_channels(),
-                                                                         model.output_channels(), signal, block);
-}
-#endif
-
-// ---- one measured (shape, block) ----
-
-struct ContenderResult {
-  std::string name;  // a backend name or "libtorch"
-  Statistics timing;
-  double max_abs_error = 0;
-  double max_rel_error = 0;
-  bool within_tolerance = true;
-  bool checked = false;
-};
-
-struct Item {
-  LayerSpec spec;
-  int block = 1;
-  std::string checked_against;  // "libtorch" or "stl"
-  double tolerance = 0;
-  std::vector<ContenderResult> backends;
-  std::optional<ContenderResult> libtorch;
-  std::optional<Implementation> chosen;
-  bool default_kept = false;  // a faster candidate won by less than its noise: the default stays
-};
 
 // Runs `process` over `signal` in blocks of `block` frames from zero state; returns the whole output. `process`
 // returns the frames it wrote (fewer for a decimating, strided layer).
@@ -309,6 +150,34 @@ void record_errors(ContenderResult& result, const std::vector<float>& output,
   result.within_tolerance = result.max_rel_error <= tolerance;  // false for NaN too
 }
 
+// Processes `count` frames and returns how many it wrote (fewer for a decimating, strided layer).
+int process_counting(Kernel& kernel, const float* in, float* out, int count) {
+  const int outputs = kernel.output_frames(count);
+  kernel.process(in, out, count);
+  return outputs;
+}
+template <typename Target>
+int process_counting(Target& target, const float* in, float* out, int count) {
+  return target.process(in, out, count);
+}
+
+// What every contender goes through before it is timed: `target` (prepared for `block`) runs the whole
+// signal in blocks from zero state, its output is checked against `reference` (none: not checked), and it
+// is reset for the timing.
+template <typename Target>
+ContenderResult check(std::string name, Target& target, const std::vector<float>& signal, const LayerSpec& spec,
+                      int block, const std::vector<float>& reference, double tolerance) {
+  ContenderResult result;
+  result.name = std::move(name);
+  const int frames = static_cast<int>(signal.size() / static_cast<std::size_t>(spec.input_size));
+  const std::vector<float> output =
+      run_blocks([&](const float* in, float* out, int count) { return process_counting(target, in, out, count); },
+                 signal, frames, spec.input_size, spec.output_size, block);
+  record_errors(result, output, reference, tolerance);
+  target.reset();
+  return result;
+}
+
 class Tuner {
  public:
   explicit Tuner(Options options) : options_(std::move(options)) {}
@@ -317,7 +186,7 @@ class Tuner {
     Suite suite;
     if (options_.inputs.empty()) {
       if (std::string(RTN_DEFAULT_SUITE).empty()) throw UsageError("no suite or model file given");
-      options_.inputs.push_back(RTN_DEFAULT_SUITE);
+      options_.inputs.emplace_back(RTN_DEFAULT_SUITE);
     }
     for (const std::string& input : options_.inputs) {
       if (is_suite_file(input)) {
@@ -367,7 +236,7 @@ class Tuner {
               << cli::format_number(std::round(elapsed)) << " s; profile (" << profile.entries.size()
               << " entries) written to " << options_.output << "\n";
     if (!options_.results.empty()) {
-      write_results(blocks, suite);
+      write_results_file(options_.results, items_, tuner_section(suite, blocks));
       std::cerr << "rtn-tune: every repetition written to " << options_.results << "\n";
     }
     compare_whole_models(profile, blocks);
@@ -420,7 +289,7 @@ class Tuner {
         std::vector<Timed*> timed;
         for (auto& model : built) {
           model->prepare(block);
-          contenders.push_back(model_contender(*model, signal, block));
+          contenders.push_back(contender(*model, signal, block));
           timed.push_back(contenders.back().get());
         }
         TimingPlan plan;
@@ -443,13 +312,13 @@ class Tuner {
         if (same_kernels) names[best] += " (same kernels)";
         const double gflops = flops / statistics[0].median;
         table.add_row({path.substr(path.find_last_of('/') + 1), std::to_string(block),
-                       format_ns(statistics[0].median), names[best], format_ns(statistics[best].median),
+                       cli::format_significant(statistics[0].median), names[best], cli::format_significant(statistics[best].median),
                        format_ratio(ratio), cli::format_number(std::round(gflops * 100) / 100),
                        peak_gflops_ > 0 ? cli::format_number(std::round(1000 * gflops / peak_gflops_) / 10) : "-"});
         if (ratio < 0.98 && !same_kernels) {
           slower_models_.push_back(path + " block " + std::to_string(block) + ": the tuned model is SLOWER than " +
-                              names[best] + " for every layer (" + format_ns(statistics[0].median) + " vs " +
-                              format_ns(statistics[best].median) + " ns per sample)");
+                              names[best] + " for every layer (" + cli::format_significant(statistics[0].median) + " vs " +
+                              cli::format_significant(statistics[best].median) + " ns per sample)");
         }
       }
     }
@@ -510,22 +379,11 @@ class Tuner {
         if (!entry) continue;
         auto kernel = entry->create(spec, weights);
         kernel->prepare(block);
-        ContenderResult result;
-        result.name = std::string(implementation.name());
-        const std::vector<float> output =
-            run_blocks(
-                [&](const float* in, float* out, int count) {
-                  const int outputs = kernel->output_frames(count);
-                  kernel->process(in, out, count);
-                  return outputs;
-                },
-                signal, frames, spec.input_size, spec.output_size, block);
-        record_errors(result, output, reference, tolerance);
-        kernel->reset();
-        kernel_contenders.push_back(kernel_contender(*kernel, signal, block));
+        item.backends.push_back(
+            check(std::string(implementation.name()), *kernel, signal, spec, block, reference, tolerance));
+        kernel_contenders.push_back(contender(*kernel, signal, block));
         timed.push_back(kernel_contenders.back().get());
         kernels.push_back(std::move(kernel));
-        item.backends.push_back(result);
       }
 #ifdef RTN_TUNE_WITH_TORCH
       std::optional<testing::TorchStreamingModel> torch_model;
@@ -533,17 +391,11 @@ class Tuner {
       if (options_.torch) {
         try {
           torch_model.emplace(spec, weights);
-          ContenderResult result;
-          result.name = "libtorch";
-          const std::vector<float> output = run_blocks(
-              [&](const float* in, float* out, int count) { return torch_model->process(in, out, count); }, signal,
-              frames, spec.input_size, spec.output_size, block);
-          record_errors(result, output, checked_against == "libtorch" ? reference : std::vector<float>(),
-                        tolerance);
-          torch_model->reset();
-          torch_timed = torch_contender(*torch_model, signal, block);
+          // Streaming libtorch against libtorch on the whole signal; never against stl.
+          item.libtorch = check("libtorch", *torch_model, signal, spec, block,
+                                checked_against == "libtorch" ? reference : std::vector<float>(), tolerance);
+          torch_timed = contender(*torch_model, signal, block);
           timed.push_back(torch_timed.get());
-          item.libtorch = result;
         } catch (const testing::NoTorchEquivalent& error) {
           std::cerr << "  (" << spec.to_string() << ": libtorch not timed: " << error.what() << ")\n";
           torch_model.reset();
@@ -602,10 +454,10 @@ class Tuner {
     std::string line = "[" + std::to_string(done) + "/" + std::to_string(total) + "] " +
                        item.spec.to_string() + " block " + std::to_string(item.block) + ":";
     for (const ContenderResult& result : item.backends) {
-      line += " " + result.name + " " + format_ns(result.timing.low) +
+      line += " " + result.name + " " + cli::format_significant(result.timing.low) +
               (result.within_tolerance ? "" : " (WRONG)");
     }
-    if (item.libtorch) line += " libtorch " + format_ns(item.libtorch->timing.low);
+    if (item.libtorch) line += " libtorch " + cli::format_significant(item.libtorch->timing.low);
     line += " ns/sample -> " + (item.chosen ? std::string(item.chosen->name()) : std::string("none!"));
     if (item.default_kept) line += " (default kept: the fastest won by less than its noise)";
     line += "  (" + cli::format_number(std::round(std::max(0.0, options_.budget - elapsed))) + " s left)";
@@ -632,13 +484,13 @@ class Tuner {
       double worst = 0;
       for (Implementation implementation : options_.backends) {
         const ContenderResult* result = result_of(item, implementation);
-        row.push_back(result ? format_ns(result->timing.low) + (result->within_tolerance ? "" : "!") : "-");
+        row.push_back(result ? cli::format_significant(result->timing.low) + (result->within_tolerance ? "" : "!") : "-");
         if (result && result->checked) worst = std::max(worst, result->max_rel_error);
       }
-      if (options_.torch) row.push_back(item.libtorch ? format_ns(item.libtorch->timing.low) : "-");
+      if (options_.torch) row.push_back(item.libtorch ? cli::format_significant(item.libtorch->timing.low) : "-");
       row.push_back(format_error(worst));
       if (!item.chosen) {
-        row.push_back("none");
+        row.emplace_back("none");
         table.add_row(row);
         continue;
       }
@@ -679,6 +531,7 @@ class Tuner {
     tuner["inputs"] = cli::join(suite.sources);
     tuner["budget_seconds"] = cli::format_number(options_.budget);
     std::vector<std::string> block_names;
+    block_names.reserve(blocks.size());
     for (int block : blocks) block_names.push_back(std::to_string(block));
     tuner["blocks"] = cli::join(block_names, ",");
     tuner["backends"] = backend_list();
@@ -696,7 +549,7 @@ class Tuner {
     Profile profile;
     profile.machine = this_machine();
     profile.build = this_build();
-    profile.created = now_utc();
+    profile.created = cli::utc_timestamp();
     profile.tuner = tuner_section(suite, blocks);
     for (const Item& item : items_) {
       if (!item.chosen) continue;
@@ -743,90 +596,6 @@ class Tuner {
     return profile;
   }
 
-  // Google Benchmark's JSON layout (context + one "benchmarks" element per repetition), so that tools made
-  // for its output read it too; the extra fields carry the layer, block, backend and error.
-  void write_results(const std::vector<int>& blocks, const Suite& suite) const {
-    const MachineIdentity& machine = this_machine();
-    const BuildIdentity& build = this_build();
-    Json root;
-    root["format"] = "rtn-tune-results";
-    root["version"] = 1;
-    Json context;
-    context["date"] = now_utc();
-    context["executable"] = "rtn-tune";
-    context["num_cpus"] = machine.logical_processors;
-    context["library_build_type"] = "release";
-    Json caches = Json::array();
-    const std::pair<int, std::uint64_t> levels[] = {
-        {1, machine.l1d_cache_bytes}, {2, machine.l2_cache_bytes}, {3, machine.l3_cache_bytes}};
-    for (const auto& [level, bytes] : levels) {
-      if (bytes)
-        caches.push_back({{"type", level == 1 ? "Data" : "Unified"}, {"level", level}, {"size", bytes}});
-    }
-    context["caches"] = caches;
-    Json machine_json;
-    machine_json["vendor"] = machine.vendor;
-    machine_json["model_name"] = machine.model_name;
-    machine_json["microarchitecture"] = machine.microarchitecture;
-    machine_json["isa"] = machine.isa;
-    machine_json["source"] = machine.source;
-    context["machine"] = machine_json;
-    Json build_json;
-    build_json["rtn_version"] = build.rtn_version;
-    build_json["compiler"] = build.compiler;
-    build_json["flags"] = build.flags;
-    build_json["eigen_version"] = build.eigen_version;
-    build_json["xsimd_version"] = build.xsimd_version;
-    build_json["backends"] = build.backends;
-    context["build"] = build_json;
-    Json tuner = Json::object();
-    for (const auto& [key, value] : tuner_section(suite, blocks)) tuner[key] = value;
-    context["tuner"] = tuner;
-    root["context"] = context;
-
-    Json benchmarks = Json::array();
-    for (const Item& item : items_) {
-      std::vector<const ContenderResult*> results;
-      for (const ContenderResult& result : item.backends) results.push_back(&result);
-      if (item.libtorch) results.push_back(&*item.libtorch);
-      for (const ContenderResult* result : results) {
-        const std::string name =
-            "kernel/" + item.spec.to_string() + "/" + result->name + "/block:" + std::to_string(item.block);
-        const std::vector<double>& values = result->timing.ns_per_sample;
-        for (std::size_t r = 0; r < values.size(); ++r) {
-          Json run;
-          run["name"] = name;
-          run["run_name"] = name;
-          run["run_type"] = "iteration";
-          run["repetitions"] = values.size();
-          run["repetition_index"] = r;
-          run["threads"] = 1;
-          run["iterations"] = result->timing.calls_per_repetition * item.block;  // frames
-          run["real_time"] = values[r];
-          run["cpu_time"] = values[r];
-          run["time_unit"] = "ns";
-          run["layer"] = item.spec.to_string();
-          run["block"] = item.block;
-          run["backend"] = result->name;
-          run["calls_per_repetition"] = result->timing.calls_per_repetition;
-          if (result->checked) {
-            run["checked_against"] = item.checked_against;
-            run["max_abs_error"] = std::isfinite(result->max_abs_error) ? result->max_abs_error : 1e30;
-            run["max_rel_error"] = std::isfinite(result->max_rel_error) ? result->max_rel_error : 1e30;
-            run["within_tolerance"] = result->within_tolerance;
-          }
-          run["chosen"] = item.chosen && result->name == item.chosen->name();
-          benchmarks.push_back(run);
-        }
-      }
-    }
-    root["benchmarks"] = benchmarks;
-    std::ofstream file(options_.results, std::ios::binary | std::ios::trunc);
-    if (!file) throw Error("cannot write results '" + options_.results + "'");
-    file << root.dump(1) << '\n';
-    if (!file) throw Error("cannot write results '" + options_.results + "'");
-  }
-
   Options options_;
   std::string torch_configuration_;
   Clock::time_point start_;
@@ -843,15 +612,15 @@ int run_tune_command(int argc, char** argv) {
   const std::vector<std::string> arguments(argv + 1, argv + argc);
   for (const std::string& argument : arguments) {
     if (argument == "-h" || argument == "--help") {
-      std::cout << kUsage;
+      std::cout << kTuneUsage;
       return kExitSuccess;
     }
   }
   try {
-    Tuner tuner(parse_options(arguments));
+    Tuner tuner(parse_tune_options(arguments));
     return tuner.run();
   } catch (const rtn::cli::UsageError& error) {
-    std::cerr << "rtn-tune: error: " << error.what() << "\n\n" << kUsage;
+    std::cerr << "rtn-tune: error: " << error.what() << "\n\n" << kTuneUsage;
     return kExitUsage;
   } catch (const std::exception& error) {
     std::cerr << "rtn-tune: error: " << error.what() << '\n';

@@ -92,12 +92,6 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
-std::string significant(double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, value < 10 ? "%.2f" : value < 100 ? "%.1f" : "%.0f", value);
-  return text;
-}
-
 double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return INFINITY;
   double worst = 0;
@@ -140,8 +134,6 @@ BenchOptions parse_bench_options(const std::vector<std::string>& arguments) {
         if (name != "tuned" && name != "libtorch") parse_backend_option(name);
         options.wanted.push_back(name);
       }
-    } else if (!options_ended && parse_size_option(arguments, i, options.load)) {
-      continue;
     } else if (!options_ended && take_value(arguments, i, "--seconds", value)) {
       char* end = nullptr;
       options.seconds = std::strtod(value.c_str(), &end);
@@ -154,8 +146,9 @@ BenchOptions parse_bench_options(const std::vector<std::string>& arguments) {
       options.json = true;
     } else if (!options_ended && argument == "--host-no-flush") {
       options.host_flushes = false;
-    } else if (!options_ended && parse_profile_option(arguments, i, options.profile)) {
-      continue;
+    } else if (!options_ended && (parse_profile_option(arguments, i, options.profile) ||
+                                  parse_size_option(arguments, i, options.load))) {
+      continue;  // the options every command shares (they move i past their value)
     } else {
       take_model_path(argument, options_ended, options.model_path);
     }
@@ -398,18 +391,17 @@ void print_report(const std::vector<Configuration>& configurations, const Config
                {"layers", false}});
   for (const Configuration& configuration : configurations) {
     const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
-    std::string layers;
-    for (const std::string& layer : configuration.layers) layers += (layers.empty() ? "" : " ") + layer;
-    if (configuration.name == "libtorch") layers = "libtorch, 1 thread";
+    const std::string layers =
+        configuration.name == "libtorch" ? "libtorch, 1 thread" : join(configuration.layers, " ");
     std::string versus = "-";
     if (tuned_ns > 0) {
       versus = configuration.name == "tuned" ? "=" : fixed((summary.median / tuned_ns - 1) * 100, 1) + "%";
     }
     if (!versus.empty() && versus != "-" && versus != "=" && versus[0] != '-') versus = "+" + versus;
-    table.add_row({configuration.name, significant(summary.median), fixed(summary.spread * 100, 1) + "%",
-                   significant(summary.best), significant(summary.realtime), fixed(summary.p50 / 1000, 2),
+    table.add_row({configuration.name, format_significant(summary.median), fixed(summary.spread * 100, 1) + "%",
+                   format_significant(summary.best), format_significant(summary.realtime), fixed(summary.p50 / 1000, 2),
                    fixed(summary.p99 / 1000, 2), fixed(summary.p999 / 1000, 2), fixed(summary.worst / 1000, 2),
-                   versus, significant(summary.gflops),
+                   versus, format_significant(summary.gflops),
                    peak_gflops > 0 ? fixed(100 * summary.gflops / peak_gflops, 1) : "-", layers});
   }
   std::cout << "model:    " << definition.name << " (" << options.model_path << "), "
@@ -420,7 +412,7 @@ void print_report(const std::vector<Configuration>& configurations, const Config
                                      : "does not flush denormals (--host-no-flush)")
             << "\n"
             << "machine:  " << this_machine().describe() << "; " << this_build().describe() << "\n"
-            << "work:     " << significant(flops_per_sample) << " FLOPs per sample; this core's FMA peak: "
+            << "work:     " << format_significant(flops_per_sample) << " FLOPs per sample; this core's FMA peak: "
             << tune::describe_peaks(peaks) << "\n"
             << "profile:  " << describe_profile(profile, options.profile) << "\n\n";
   table.print(std::cout);

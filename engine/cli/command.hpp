@@ -35,6 +35,10 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
 std::string compiled_backend_names();
 // 48000 -> "48000", 44100.5 -> "44100.5"
 std::string format_number(double value);
+// Now, in ISO 8601 UTC: "2026-11-29T19:05:00Z"
+std::string utc_timestamp();
+// About three significant digits, for timings: 1.234 -> "1.23", 12.34 -> "12.3", 1234.5 -> "1235"
+std::string format_significant(double value);
 // Parses a backend name given on the command line; UsageError for an unknown one, rtn::Error for one
 // not compiled in.
 Implementation parse_backend_option(const std::string& name);

@@ -136,6 +136,10 @@ std::string default_profile_path();
 // The profile as JSON (docs/profile.md): small and diffable, numbers rounded to what the measurements
 // resolve. Allocates.
 std::string profile_to_json(const Profile& profile);
+// The profile's machine and build sections on their own, as one-line JSON objects, for other files that
+// record where and by what they were measured (rtn-tune's results). Allocates.
+std::string machine_to_json(const MachineIdentity& machine);
+std::string build_to_json(const BuildIdentity& build);
 // Reads and fully validates a profile document. Allocates. Throws rtn::Error naming `source_name` and the
 // exact place of the problem ("p.json: entries[3].chosen: 'xsimd' was not measured in this entry").
 Profile parse_profile_json(std::string_view text, const std::string& source_name = "<memory>");

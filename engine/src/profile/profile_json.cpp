@@ -67,7 +67,9 @@ std::string indent_lines(const std::string& text, const std::string& indent) {
   std::string line;
   bool first = true;
   while (std::getline(lines, line)) {
-    result += (first ? "" : "\n") + indent + line;
+    if (!first) result += '\n';
+    result += indent;
+    result += line;
     first = false;
   }
   return result;
@@ -362,6 +364,36 @@ Profile parse_profile(std::string_view text) {
   }
 }
 
+// The machine and build sections, as the profile, rtn-tune's results and anything else that records where it
+// measured write them (one writer, so that they cannot drift apart).
+OrderedJson machine_section(const MachineIdentity& machine) {
+  OrderedJson json;
+  json["vendor"] = machine.vendor;
+  json["model_name"] = machine.model_name;
+  json["microarchitecture"] = machine.microarchitecture;
+  json["isa"] = machine.isa;
+  json["isa_level"] = machine.isa_level();
+  json["l1d_cache_bytes"] = machine.l1d_cache_bytes;
+  json["l2_cache_bytes"] = machine.l2_cache_bytes;
+  json["l3_cache_bytes"] = machine.l3_cache_bytes;
+  json["logical_processors"] = machine.logical_processors;
+  json["source"] = machine.source;
+  return json;
+}
+
+OrderedJson build_section(const BuildIdentity& build) {
+  OrderedJson json;
+  json["rtn_version"] = build.rtn_version;
+  json["compiler"] = build.compiler;
+  json["flags"] = build.flags;
+  json["eigen_version"] = build.eigen_version;
+  json["xsimd_version"] = build.xsimd_version;
+  json["kernel_sources"] = build.kernel_sources;
+  json["isa_levels"] = build.isa_levels;
+  json["backends"] = build.backends;
+  return json;
+}
+
 void ignore(LoadedProfile& loaded, const std::string& why, const char* advice = "") {
   loaded.profile.reset();
   loaded.ignored = why;
@@ -372,29 +404,15 @@ void ignore(LoadedProfile& loaded, const std::string& why, const char* advice = 
 
 }  // namespace
 
+std::string machine_to_json(const MachineIdentity& machine) { return machine_section(machine).dump(); }
+
+std::string build_to_json(const BuildIdentity& build) { return build_section(build).dump(); }
+
 std::string profile_to_json(const Profile& profile) {
   // The header sections pretty-printed, then one entry per few lines, one line per backend: a change in a
   // measurement is a one-line diff.
-  OrderedJson machine;
-  machine["vendor"] = profile.machine.vendor;
-  machine["model_name"] = profile.machine.model_name;
-  machine["microarchitecture"] = profile.machine.microarchitecture;
-  machine["isa"] = profile.machine.isa;
-  machine["isa_level"] = profile.machine.isa_level();
-  machine["l1d_cache_bytes"] = profile.machine.l1d_cache_bytes;
-  machine["l2_cache_bytes"] = profile.machine.l2_cache_bytes;
-  machine["l3_cache_bytes"] = profile.machine.l3_cache_bytes;
-  machine["logical_processors"] = profile.machine.logical_processors;
-  machine["source"] = profile.machine.source;
-  OrderedJson build;
-  build["rtn_version"] = profile.build.rtn_version;
-  build["compiler"] = profile.build.compiler;
-  build["flags"] = profile.build.flags;
-  build["eigen_version"] = profile.build.eigen_version;
-  build["xsimd_version"] = profile.build.xsimd_version;
-  build["kernel_sources"] = profile.build.kernel_sources;
-  build["isa_levels"] = profile.build.isa_levels;
-  build["backends"] = profile.build.backends;
+  const OrderedJson machine = machine_section(profile.machine);
+  const OrderedJson build = build_section(profile.build);
   OrderedJson tuner = OrderedJson::object();
   for (const auto& [key, value] : profile.tuner) tuner[key] = value;
 
