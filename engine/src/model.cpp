@@ -27,10 +27,10 @@ bool overlaps(const float* a, std::size_t a_count, const float* b, std::size_t b
   return a_begin < b_begin + b_count * sizeof(float) && b_begin < a_begin + a_count * sizeof(float);
 }
 
-// Whether every value is finite, by the exponent bits: integer operations the compiler vectorises (a float
-// test would not be, as the order of float operations is fixed without -ffast-math).
-// Eight values at a time (one register's test, no loop prologue), as a per-sample call checks a frame of a
-// few values; then one at a time.
+// Whether every value is finite, by the exponent bits (integer operations: a float test could not be
+// reordered without -ffast-math). In groups of eight, then one at a time: a per-sample call checks a frame of
+// a few values, and GCC's vectorised loop for a run-time count (wide registers, a prologue and an epilogue)
+// made the whole of process() set up a larger stack frame.
 bool all_finite(const float* values, int count) noexcept {
   const auto non_finite = [values](int i) {
     std::uint32_t bits;

@@ -23,25 +23,25 @@ struct XsimdOps {
   static constexpr int kWidth = static_cast<int>(Batch::size);
   static_assert(kPadFloats % kWidth == 0, "padded rows must hold whole batches");
 
+  // sum[0][r] += sum[1][r] + ... + sum[Partials - 1][r] (batches or floats), as a tree (pairs, then pairs of pairs), each level a template
+  // of its own: with the levels in a run-time loop, GCC kept the sums in memory (a store-forwarding stall
+  // per addition).
+  template <int Step = 1, typename V, int Partials, int Rows>
+  static void add_partials(V (&sum)[Partials][Rows]) noexcept {
+    if constexpr (Step < Partials) {
+      for (int p = 0; p + Step < Partials; p += 2 * Step) {
+        for (int r = 0; r < Rows; ++r) sum[p][r] = sum[p][r] + sum[p + Step][r];
+      }
+      add_partials<2 * Step>(sum);
+    }
+  }
+
   // y[0 .. Rows batches) += sum over taps t of w_t * taps_x[t], w_t = w + t * n_in * stride: one frame's
   // matrix-vector product (taps == 1) or a convolution's over its taps, the sums kept in registers over all
   // columns. An FMA's result is ready only some cycles later, so each row batch also keeps `Partials`
   // independent partial sums over interleaved columns, added at the end as a tree: Rows * Partials chains keep
   // the FMA units busy. Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every
   // trip count known).
-  // sum[0] += sum[1] + ... + sum[Partials - 1], as a tree (pairs, then pairs of pairs), each level a template
-  // of its own: with the levels in a run-time loop, GCC kept the sums in memory (a store-forwarding stall
-  // per addition).
-  template <int Step = 1, int Partials, int Rows>
-  static void add_partials(Batch (&sum)[Partials][Rows]) noexcept {
-    if constexpr (Step < Partials) {
-      for (int p = 0; p + Step < Partials; p += 2 * Step) {
-        for (int r = 0; r < Rows; ++r) sum[p][r] += sum[p + Step][r];
-      }
-      add_partials<2 * Step>(sum);
-    }
-  }
-
   // The sums start at `initial` (y itself when it is 0) and are stored to y, which need not be aligned.
   template <int Rows, int Partials, typename Stride, typename Inputs>
   static void matvec_rows(float* y, const float* w, Stride stride, const float* const* taps_x, Inputs n_in,
@@ -87,18 +87,20 @@ struct XsimdOps {
 
   // The same with the sizes known at compile time (the fixed-size kernels): up to four row batches at a
   // time with enough partial sums for about eight chains, but no more partial sums than half the inputs,
-  // so that a small product is not mostly additions of partial sums.
+  // so that a small product is not mostly additions of partial sums. The sums start at `initial` (y itself
+  // when it is 0), as in matvec_rows.
   template <int Stride, int Rows, int Inputs>
   static void matvec_taps_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, const float* const* taps_x,
-                              Size<Inputs> n_in, int taps) noexcept {
+                              Size<Inputs> n_in, int taps, const float* initial = nullptr) noexcept {
     constexpr int kBatches = Rows / kWidth;
     static_assert(Rows % kWidth == 0, "fixed-size rows are padded to whole batches");
     constexpr int kFirst = kBatches > 4 ? 4 : kBatches;
     constexpr int kChains = 8 / kFirst;
     constexpr int kPartials = kChains < Inputs / 2 ? kChains : (Inputs / 2 > 0 ? Inputs / 2 : 1);
-    matvec_rows<kFirst, kPartials>(y, w, stride, taps_x, n_in, taps);
+    matvec_rows<kFirst, kPartials>(y, w, stride, taps_x, n_in, taps, initial);
     if constexpr (kBatches > 4) {
-      matvec_taps_add(y + 4 * kWidth, w + 4 * kWidth, stride, Size<Rows - 4 * kWidth>{}, taps_x, n_in, taps);
+      matvec_taps_add(y + 4 * kWidth, w + 4 * kWidth, stride, Size<Rows - 4 * kWidth>{}, taps_x, n_in, taps,
+                      initial == nullptr ? nullptr : initial + 4 * kWidth);
     }
   }
 
@@ -111,29 +113,24 @@ struct XsimdOps {
   // out[0 .. Outputs) = bias + sum over taps t of w_t * taps_x[t] for one frame (w_t = w + t * Inputs * Stride;
   // one tap: a matrix-vector product), every size but the taps' known at compile time: the fixed-size
   // kernels' per-sample path. The sums start at the bias in registers and are stored straight to `out`, no
-  // padded accumulator in memory to fill, reload and copy out. Whole batches of outputs as matvec_taps_add
-  // does (up to four row batches with partial sums, about eight chains), then the last Outputs % kWidth
-  // outputs over narrower spans (for_each_span: 8 outputs take one 8-lane register, not a padded 16-lane one).
+  // padded accumulator in memory to fill, reload and copy out. Whole batches of outputs by matvec_taps_add,
+  // then the last Outputs % kWidth outputs over narrower spans (for_each_span: 8 outputs take one 8-lane
+  // register, not a padded 16-lane one).
   template <int Stride, int Outputs, int Inputs>
   static void affine_frame(float* out, const float* bias, const float* w, const float* const* taps_x,
                            int taps = 1) noexcept {
-    constexpr int kBatches = Outputs / kWidth;
-    if constexpr (kBatches > 0) {
-      constexpr int kFirst = kBatches > 4 ? 4 : kBatches;
-      constexpr int kChains = 8 / kFirst;
-      constexpr int kPartials = kChains < Inputs / 2 ? kChains : (Inputs / 2 > 0 ? Inputs / 2 : 1);
-      matvec_rows<kFirst, kPartials>(out, w, Size<Stride>{}, taps_x, Size<Inputs>{}, taps, bias);
-      constexpr int kDone = kFirst * kWidth;
-      if constexpr (kDone < Outputs) {
-        affine_frame<Stride, Outputs - kDone, Inputs>(out + kDone, bias + kDone, w + kDone, taps_x, taps);
-      }
-    } else {
+    constexpr int kWhole = Outputs / kWidth * kWidth;
+    if constexpr (kWhole > 0) {
+      matvec_taps_add(out, w, Size<Stride>{}, Size<kWhole>{}, taps_x, Size<Inputs>{}, taps, bias);
+    }
+    if constexpr (kWhole < Outputs) {
       constexpr int kPartials = Inputs / 2 < 4 ? (Inputs / 2 > 0 ? Inputs / 2 : 1) : 4;
-      for_each_span(Size<Outputs>{}, [&](auto span, int i) {
+      for_each_span(Size<Outputs - kWhole>{}, [&](auto span, int span_first) {
         using V = decltype(span);
-        V sum[kPartials];
-        sum[0] = load<V>(bias + i);
-        for (int p = 1; p < kPartials; ++p) sum[p] = V(0.0f);
+        const int i = kWhole + span_first;
+        V sum[kPartials][1];
+        sum[0][0] = load<V>(bias + i);
+        for (int p = 1; p < kPartials; ++p) sum[p][0] = V(0.0f);
         const float* tap_w = w + i;
         for (int t = 0; t < taps; ++t, tap_w += static_cast<std::ptrdiff_t>(Inputs) * Stride) {
           const float* x = taps_x[t];
@@ -143,20 +140,12 @@ struct XsimdOps {
           };
           int j = 0;
           for (; j + kPartials <= Inputs; j += kPartials) {
-            for (int p = 0; p < kPartials; ++p) add_column(sum[p], j + p);
+            for (int p = 0; p < kPartials; ++p) add_column(sum[p][0], j + p);
           }
-          for (int p = 0; j < Inputs; ++j, ++p) add_column(sum[p], j);
+          for (int p = 0; j < Inputs; ++j, ++p) add_column(sum[p][0], j);
         }
-        // (A tree, written out: a loop over its levels would keep the sums in memory.)
-        if constexpr (kPartials == 4) {
-          store(out + i, (sum[0] + sum[1]) + (sum[2] + sum[3]));
-        } else if constexpr (kPartials == 3) {
-          store(out + i, (sum[0] + sum[1]) + sum[2]);
-        } else if constexpr (kPartials == 2) {
-          store(out + i, sum[0] + sum[1]);
-        } else {
-          store(out + i, sum[0]);
-        }
+        add_partials(sum);
+        store(out + i, sum[0][0]);
       });
     }
   }
