@@ -16,6 +16,7 @@ packages=(
   libopenblas0-serial  # libtorch's BLAS for the libtorch comparisons (reference BLAS would make libtorch look slow)
   python3-torch python3-pytest python3-numpy python3-venv  # the exporter tests (tests/python)
   python3-scipy python3-matplotlib python3-jsonschema chromium  # rtn-report (reports/) and its browser test
+  valgrind  # the instruction-count gate (scripts/ci_instructions.sh)
 )
 
 install_packages() {

@@ -126,8 +126,8 @@ def _wav_frames(path):
 
 def identify(profile):
     """What a profiled `rtn process MODEL IN.wav OUT.wav [--block N] [--backend B]` measured: kind model,
-    the model's file name as subject, the backend (or 'tuned'), the block (default 256) and the frames of
-    IN.wav when it is still there."""
+    the model's file name as subject, the backend (else 'default' with --no-profile, the built-in choice,
+    else 'tuned', a profile's), the block (default 256) and the frames of IN.wav when it is still there."""
     try:
         words = shlex.split(profile.command)
     except ValueError:
@@ -149,7 +149,9 @@ def identify(profile):
                 identity["implementation"] = value
             i += 2
             continue
-        if word.startswith("--block="):
+        if word == "--no-profile" and identity["implementation"] == "tuned":
+            identity["implementation"] = "default"
+        elif word.startswith("--block="):
             identity["block"] = int(word.split("=", 1)[1])
         elif word.startswith("--backend="):
             identity["implementation"] = word.split("=", 1)[1]

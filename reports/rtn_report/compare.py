@@ -133,17 +133,24 @@ def compare_documents(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, al
     return verdicts
 
 
+def _times_anything(document):
+    return any(m["metric"] == "ns_per_sample" for m in document["measurements"])
+
+
 def context_notes(base, new):
-    """Warnings about comparing across machines or builds."""
+    """Warnings about comparing across machines or builds. Machines and load are pointed out for timings
+    only: instruction counts depend on the build and its libraries, not on the load, and on the CPU only
+    through the library variants its features select (the same on every x86-64-v3 CPU)."""
     notes = []
-    if results.machine_key(base) != results.machine_key(new):
+    timed = _times_anything(base) and _times_anything(new)
+    if timed and results.machine_key(base) != results.machine_key(new):
         notes.append(f"different machines: {results.machine_key(base)} vs {results.machine_key(new)}; "
                      "timings are not comparable across machines")
     for field_name in ("compiler", "flags"):
         if base["build"].get(field_name) != new["build"].get(field_name):
             notes.append(f"different build {field_name}: {base['build'].get(field_name)!r} vs "
                          f"{new['build'].get(field_name)!r}")
-    for which, document in (("base", base), ("new", new)):
+    for which, document in (("base", base), ("new", new)) if timed else ():
         for moment in ("before", "after"):
             load = document["run"].get(f"load_average_{moment}")
             processors = document["machine"].get("logical_processors") or 1
