@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The deterministic CI performance gate (docs/report.md, "Instruction counts"): counts the instructions
 # each model of the quick suite executes per sample under valgrind's callgrind, compares them with the
-# committed baseline, and exits with compare's status:
+# committed baseline, writes the dashboard and the Markdown summary, and exits with compare's status:
 #   0 no count grew beyond the threshold, 1 at least one did, 2 could not build, run or compare.
 # Unlike timings, instruction counts do not move with the load of a shared CI machine.
 #
@@ -121,6 +121,7 @@ echo "ci_instructions: measured in $(( $(date +%s) - start )) s"
 if [ "$refresh" = 1 ]; then
   mkdir -p "$(dirname "$baseline")"
   cp "$out/results.json" "$baseline"
+  "$report" "$baseline" -o "$out/report.html" --markdown "$out/summary.md" || exit 2
   echo "ci_instructions: baseline refreshed: $baseline (commit it)"
   exit 0
 fi
@@ -129,8 +130,12 @@ fi
 "$report" compare "$baseline" "$out/results.json" --instructions-threshold "$threshold" \
   --markdown "$out/compare.md" --json "$out/verdicts.json"
 status=$?
-if [ -n "${GITHUB_STEP_SUMMARY:-}" ] && [ -f "$out/compare.md" ]; then
-  cat "$out/compare.md" >> "$GITHUB_STEP_SUMMARY"
+[ "$status" -le 1 ] || exit "$status"
+"$report" "$out/results.json" -o "$out/report.html" --markdown "$out/summary.md" --compare "$out/verdicts.json" \
+  || exit 2
+if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  cat "$out/summary.md" "$out/compare.md" >> "$GITHUB_STEP_SUMMARY"
 fi
-echo "ci_instructions: verdict $out/compare.md, callgrind files in $out/callgrind (exit $status)"
+echo "ci_instructions: dashboard $out/report.html, summary $out/summary.md, verdict $out/compare.md," \
+  "callgrind files in $out/callgrind (exit $status)"
 exit "$status"

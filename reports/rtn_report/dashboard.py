@@ -355,6 +355,15 @@ def model_table(document):
                    "tuned vs best single", "real time", "p99 µs"], body, "numbers")
 
 
+def instruction_table(document):
+    implementations, rows = views.instruction_rows(document)
+    if not rows:
+        return ""
+    body = [[model, block, *[f"{counts[i]:,.0f}" if i in counts else "-" for i in implementations]]
+            for model, block, counts in rows]
+    return _table(["model", "block", *[f"{i} instructions/sample" for i in implementations]], body, "numbers")
+
+
 def verdict_table(verdicts):
     if not verdicts:
         return ""
@@ -430,6 +439,14 @@ def render(documents, title="rtn performance", peak_override=None, verdicts=None
             parts += ["<h3>History across commits</h3>", history_figure(machine, runs)]
         if views.model_rows(latest):
             parts += ["<h3>Models</h3>", model_figure(latest), model_table(latest), latency_figure(latest)]
+        instructions = instruction_table(latest)
+        if instructions:
+            build = latest["build"]
+            parts += ["<h3>Instructions per sample (callgrind)</h3>",
+                      f"<p class='note'>Executed instructions per frame inside Model::process under valgrind's "
+                      f"callgrind, deterministic (scripts/ci_instructions.sh); build "
+                      f"{html.escape(str(build.get('compiler', '?')))} {html.escape(str(build.get('flags', '')))}.</p>",
+                      instructions]
         dispatch = dispatch_tables(latest)
         if dispatch:
             parts += ["<h3>Dispatch decisions</h3>", dispatch]

@@ -49,6 +49,12 @@ def render(documents, verdicts=None):
                               f"{p99 / 1000:.2f}" if p99 else "-"])
             lines += _md_table(["model", "block", "tool", "config", "ns/sample", "real time", "tuned vs best single",
                                 "libtorch slower by", "p99 µs"], table) + [""]
+        implementations, counts = views.instruction_rows(latest)
+        if counts:
+            table = [[model, block, *[f"{c[i]:,.0f}" if i in c else "-" for i in implementations]]
+                     for model, block, c in counts]
+            lines += ["Instructions per sample (callgrind, deterministic):", ""]
+            lines += _md_table(["model", "block", *implementations], table) + [""]
         for tool in views.tools_with(latest, "layer"):
             layer_rows = views.layer_rows(latest, tool)
             wins = {}

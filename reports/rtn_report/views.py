@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 from . import results, specs
 
-BACKEND_ORDER = ["tuned", "stl", "eigen", "xsimd", "libtorch"]
+BACKEND_ORDER = ["tuned", "default", "stl", "eigen", "xsimd", "libtorch"]
 
 
 def implementation_order(name):
@@ -38,6 +38,17 @@ def layer_measurements(document, tool=None):
 def model_measurements(document, tool=None):
     return [m for m in document["measurements"] if m["kind"] == "model" and m["metric"] == "ns_per_sample"
             and (tool is None or m["tool"] == tool)]
+
+
+def instruction_rows(document):
+    """(implementations, [(model, block, {implementation: instructions per sample})]) of the callgrind
+    counts (scripts/ci_instructions.sh), in the suite's order."""
+    rows = OrderedDict()
+    for m in document["measurements"]:
+        if m["metric"] == "instructions_per_sample":
+            rows.setdefault((m["subject"], m["block"]), {})[m["implementation"]] = m["samples"][0]
+    implementations = sorted({i for counts in rows.values() for i in counts}, key=implementation_order)
+    return implementations, [(subject, block, counts) for (subject, block), counts in rows.items()]
 
 
 def tools_with(document, kind):

@@ -119,3 +119,13 @@ def test_the_baseline_covers_what_the_script_measures():
 def test_the_script_refuses_unknown_arguments():
     completed = subprocess.run(["bash", SCRIPT, "--bogus"], capture_output=True, text=True, timeout=30)
     assert completed.returncode == 2 and "usage" in completed.stderr
+
+
+def test_the_dashboard_and_summary_show_the_counts(tmp_path):
+    result = run_report(BASELINE, "-o", tmp_path / "report.html", "--markdown", "-", check=0)
+    assert "| model | block | default | stl | eigen | xsimd |" in result.stdout
+    count = next(m["samples"][0] for m in results.load(BASELINE)["measurements"]
+                 if m["id"] == "model/guitar_lstm/xsimd/block:64")
+    assert f"| guitar_lstm | 64 | " in result.stdout and f"{count:,.0f}" in result.stdout
+    page = (tmp_path / "report.html").read_text()
+    assert "Instructions per sample (callgrind)" in page and f"{count:,.0f}" in page
