@@ -1,4 +1,5 @@
-// ns per 16 floats: fast tanh/sigmoid/exp vs xsimd::tanh, std::tanh, Eigen's tanh, NAM's fast tanh.
+// ns per 16 floats: fast tanh/sigmoid/exp vs xsimd::tanh, std::tanh, Eigen's tanh, NAM's fast tanh; and the
+// latency (ns from x to f(x) in a chain of dependent calls, as a recurrent cell's step waits for its activations).
 #include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
@@ -21,6 +22,19 @@ template <class F> double time_it(F f) {
   return t[REPS / 2];
 }
 template <class Op> void batches(Op op) { for (int i = 0; i < N; i += W) op(Batch::load_aligned(in + i)).store_aligned(out + i); }
+// ns per call of f in a chain y <- f(1.7 y + 0.3) (a multiply-add, 4 cycles, included); the best of 101 rounds.
+template <class F> double latency(F f) {
+  double best = 1e30;
+  for (int r = 0; r < 101; ++r) {
+    Batch y(0.1f);
+    const auto a = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20000; ++i) y = f(xsimd::fma(y, Batch(1.7f), Batch(0.3f)));
+    const auto b = std::chrono::steady_clock::now();
+    asm volatile("" ::"m"(y));
+    best = std::min(best, std::chrono::duration<double, std::nano>(b - a).count() / 20000);
+  }
+  return best;
+}
 inline float nam_tanh(float x) {
   const float ax = std::fabs(x), x2 = x * x;
   return x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2) /
@@ -46,4 +60,10 @@ int main() {
   std::printf("std::tanh           %.2f\n", time_it([] { for (int i = 0; i < N; ++i) out[i] = std::tanh(in[i]); }));
   std::printf("Eigen tanh          %.2f\n", time_it([] { Eigen::Map<Eigen::ArrayXf>(out, N) = Eigen::Map<const Eigen::ArrayXf>(in, N).tanh(); }));
   std::printf("fast tanh scalar    %.2f\n", time_it([] { for (int i = 0; i < N; ++i) out[i] = rtn::fast_math::tanh(in[i]); }));
+  std::printf("latency (ns, chain of dependent calls, one multiply-add included):\n");
+  std::printf("  multiply-add only   %.2f\n", latency([](Batch v) { return v; }));
+  std::printf("  fast_math::tanh     %.2f\n", latency([](Batch v) { return rtn::fast_math::tanh(v); }));
+  std::printf("  fast_math::sigmoid  %.2f\n", latency([](Batch v) { return rtn::fast_math::sigmoid(v); }));
+  std::printf("  NAM fast tanh       %.2f\n", latency([](Batch v) { return nam_tanh(v); }));
+  std::printf("  xsimd::tanh         %.2f\n", latency([](Batch v) { return xsimd::tanh(v); }));
 }

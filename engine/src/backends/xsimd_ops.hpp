@@ -381,7 +381,7 @@ struct XsimdOps {
   // n: an int, or a Size<N> (a fixed-size kernel's gates: the spans then known at compile time).
   template <typename N>
   static void tanh(float* y, const float* x, N n) noexcept {
-    // The fast activations (fast_math.hpp): max absolute error 9e-8 for tanh, 7.5e-8 for sigmoid.
+    // The fast activations (fast_math.hpp): max absolute error 2.8e-7 for tanh, 1.6e-7 for sigmoid (with FMA).
     map_spans(y, x, n, [](auto v) { return fast_math::tanh(v); });
   }
   template <typename N>
