@@ -44,11 +44,7 @@ test_variant() {
 
 if has_config sanitize; then
   # libtorch (the oracle) is not instrumented and keeps some memory to the end: leaks are not checked.
-  # One test is left out here: that fast_math's float version gives a batch lane's bits depends on how the
-  # compiler builds the float code, and the sanitizers' instrumentation changes that (it also differs at -O1);
-  # the native and avx2 builds check it.
   ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    GTEST_FILTER='-FastMath.FloatAndBatchGiveTheSameBits' \
     test_variant sanitize "$root/build-sanitize" "-DRTN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 fi
 

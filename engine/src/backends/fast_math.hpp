@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "backends/isa_namespace.hpp"
 #if __has_include(<xsimd/xsimd.hpp>)
@@ -68,6 +69,10 @@ inline float multiply_add(float a, float b, float c) noexcept {
 template <typename A>
 inline xsimd::batch<float, A> multiply_add(xsimd::batch<float, A> a, xsimd::batch<float, A> b,
                                            xsimd::batch<float, A> c) noexcept {
+#if XSIMD_WITH_AVX512F
+  // xsimd 8's AVX-512 fma is a * b + c, fused only where GCC contracts it (not under the sanitizers).
+  if constexpr (std::is_base_of<xsimd::avx512f, A>::value) return _mm512_fmadd_ps(a, b, c);
+#endif
   return xsimd::fma(a, b, c);
 }
 #if defined(__FMA__) && XSIMD_WITH_SSE4_2
