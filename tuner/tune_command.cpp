@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "bundled_suite.hpp"
 #include "command.hpp"
 #include "measured_item.hpp"
 #include "peak.hpp"
@@ -40,6 +42,9 @@
 
 #ifndef RTN_DEFAULT_SUITE
 #define RTN_DEFAULT_SUITE ""
+#endif
+#ifndef RTN_INSTALLED_SUITE
+#define RTN_INSTALLED_SUITE ""
 #endif
 
 namespace rtn::tune {
@@ -185,8 +190,16 @@ class Tuner {
   int run() {
     Suite suite;
     if (options_.inputs.empty()) {
-      if (std::string(RTN_DEFAULT_SUITE).empty()) throw UsageError("no suite or model file given");
-      options_.inputs.emplace_back(RTN_DEFAULT_SUITE);
+      const std::vector<std::filesystem::path> candidates =
+          bundled_suite_candidates(current_executable(), RTN_INSTALLED_SUITE, RTN_DEFAULT_SUITE);
+      const std::filesystem::path bundled = find_bundled_suite(candidates);
+      if (bundled.empty()) {
+        std::string tried;
+        for (const std::filesystem::path& candidate : candidates) tried += "\n  " + candidate.string();
+        throw UsageError("no suite or model file given, and the bundled suite is not where it was looked for:" +
+                         (tried.empty() ? std::string(" (nowhere known)") : tried));
+      }
+      options_.inputs.push_back(bundled.string());
     }
     for (const std::string& input : options_.inputs) {
       if (is_suite_file(input)) {
@@ -213,6 +226,7 @@ class Tuner {
     std::cerr << "rtn-tune: " << suite.shapes.size() << " layer shapes x " << blocks.size()
               << " block sizes on " << this_machine().describe() << ", budget "
               << cli::format_number(options_.budget) << " s\n"
+              << "  from: " << cli::join(options_.inputs) << "\n"
               << "  backends: " << backend_list() << "; "
               << (options_.torch ? "checked against and compared with " + torch_configuration_
                                  : std::string("no libtorch: checked against stl"))

@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include "bundled_suite.hpp"
 #include "rtn/error.hpp"
 #include "suite.hpp"
 #include "toy_layer/toy_layer.hpp"
@@ -96,6 +100,33 @@ TEST(Suite, TakesAKindRegisteredAtRunTime) {
   testing::toy_layer_kind();
   EXPECT_THAT(suite_keys(R"({"type": "toy_scale", "channels": [2, 5], "gain": 0.5})"),
               ElementsAre("toy_scale(channels=2,gain=0.5)", "toy_scale(channels=5,gain=0.5)"));
+}
+
+// An installed rtn-tune (PREFIX/bin) reads PREFIX/share/rtn/suites/default.json; without it, the source tree's.
+TEST(Suite, BundledSuiteIsFoundBesideAnInstalledProgramFirst) {
+  namespace fs = std::filesystem;
+  const fs::path prefix = fs::temp_directory_path() / ("rtn-bundled-suite-" + std::to_string(::getpid()));
+  fs::remove_all(prefix);
+  fs::create_directories(prefix / "bin");
+  fs::create_directories(prefix / "share/rtn/suites");
+  fs::create_directories(prefix / "source/suites");
+  std::ofstream(prefix / "share/rtn/suites/default.json") << "{}";
+  std::ofstream(prefix / "source/suites/default.json") << "{}";
+  const fs::path program = prefix / "bin/rtn-tune";
+  const std::string source_suite = (prefix / "source/suites/default.json").string();
+  const std::vector<fs::path> candidates =
+      bundled_suite_candidates(program, "../share/rtn/suites/default.json", source_suite);
+  ASSERT_EQ(candidates.size(), 2u);
+  EXPECT_EQ(find_bundled_suite(candidates), prefix / "share/rtn/suites/default.json");
+  fs::remove(prefix / "share/rtn/suites/default.json");
+  EXPECT_EQ(find_bundled_suite(candidates), fs::path(source_suite));
+  fs::remove(prefix / "source/suites/default.json");
+  EXPECT_TRUE(find_bundled_suite(candidates).empty());
+  // Unknown program path: only the source tree is tried.
+  EXPECT_EQ(bundled_suite_candidates({}, "../share/rtn/suites/default.json", source_suite).size(), 1u);
+  fs::remove_all(prefix);
+  // The test program itself is found (Linux).
+  EXPECT_EQ(current_executable().filename(), "rtn_unit_tests");
 }
 
 }  // namespace
