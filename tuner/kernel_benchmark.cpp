@@ -14,6 +14,7 @@
 
 #include "rtn/layer_descriptor.hpp"
 #include "rtn/model.hpp"
+#include "rtn/profile.hpp"
 #include "peak.hpp"
 #include "rtn/registry.hpp"
 #include "support/test_data.hpp"
@@ -151,6 +152,10 @@ void register_benchmarks() {
 
 int main(int argc, char** argv) {
   register_benchmarks();
+  // The machine and build as rtn-tune's results and the profile describe them (JSON strings in Google
+  // Benchmark's context), beside its own date, host name and load average at the start.
+  benchmark::AddCustomContext("rtn_machine", rtn::machine_to_json(rtn::this_machine()));
+  benchmark::AddCustomContext("rtn_build", rtn::build_to_json(rtn::this_build()));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
-#include "command.hpp"
 #include "rtn/error.hpp"
 #include "rtn/profile.hpp"
 
@@ -16,13 +15,14 @@ namespace rtn::tune {
 using Json = nlohmann::ordered_json;
 
 void write_results_file(const std::string& path, const std::vector<Item>& items,
-                        const std::map<std::string, std::string>& tuner_section) {
+                        const std::map<std::string, std::string>& tuner_section, const RunContext& run) {
   const MachineIdentity& machine = this_machine();
   Json root;
   root["format"] = "rtn-tune-results";
   root["version"] = 1;
   Json context;
-  context["date"] = cli::utc_timestamp();
+  context["date"] = run.date;
+  context["host_name"] = run.host;
   context["executable"] = "rtn-tune";
   context["num_cpus"] = machine.logical_processors;
   context["library_build_type"] = "release";
@@ -40,6 +40,7 @@ void write_results_file(const std::string& path, const std::vector<Item>& items,
   Json tuner = Json::object();
   for (const auto& [key, value] : tuner_section) tuner[key] = value;
   context["tuner"] = tuner;
+  context["run"] = Json::parse(run.to_json());
   root["context"] = context;
 
   Json benchmarks = Json::array();

@@ -29,6 +29,7 @@
 #include "rtn/model_file.hpp"
 #include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
+#include "run_context.hpp"
 #include "suite.hpp"
 #include "support/test_data.hpp"
 #include "timing.hpp"
@@ -234,6 +235,7 @@ class Tuner {
 
     // Measured as audio hosts run: with denormals flushed (rtn/denormals.hpp), so a model's guard costs a read.
     const ScopedFlushDenormals host_mode;
+    run_ = RunContext::begin();
     start_ = Clock::now();
     const std::size_t total = suite.shapes.size() * blocks.size();
     std::size_t done = 0;
@@ -242,6 +244,7 @@ class Tuner {
       measure_shape(spec, blocks, rng, done, total);
     }
     const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    run_.finish();
 
     print_summary();
     const Profile profile = make_profile(blocks, suite);
@@ -250,7 +253,7 @@ class Tuner {
               << cli::format_number(std::round(elapsed)) << " s; profile (" << profile.entries.size()
               << " entries) written to " << options_.output << "\n";
     if (!options_.results.empty()) {
-      write_results_file(options_.results, items_, tuner_section(suite, blocks));
+      write_results_file(options_.results, items_, tuner_section(suite, blocks), run_);
       std::cerr << "rtn-tune: every repetition written to " << options_.results << "\n";
     }
     compare_whole_models(profile, blocks);
@@ -613,6 +616,7 @@ class Tuner {
   Options options_;
   std::string torch_configuration_;
   Clock::time_point start_;
+  RunContext run_;  // when, where and under what load the shapes were measured
   std::vector<Item> items_;
   std::vector<std::string> failures_;
   std::vector<std::string> slower_models_;  // whole models where tuned lost to a single implementation

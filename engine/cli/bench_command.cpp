@@ -20,6 +20,8 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "rtn/profile.hpp"
+#include "run_context.hpp"  // tuner/
 #include "size_option.hpp"
 #include "timing.hpp"  // tuner/: the sink and quantiles rtn-tune uses
 #include "torch_plugin.hpp"
@@ -64,6 +66,7 @@ struct Configuration {
   std::optional<Model> model;
   std::unique_ptr<TorchModel> torch;
   std::vector<std::string> layers;    // the backend of each layer
+  std::vector<LayerReport> dispatch;  // each layer's spec, backend and the reason for it
   std::vector<double> ns_per_sample;  // one per round
   std::vector<double> block_ns;       // every timed block
   std::vector<float> check_output;    // the output on the check signal, from zero state
@@ -188,7 +191,8 @@ std::vector<Configuration> make_configurations(const ModelDefinition& definition
   }
   for (Configuration& configuration : configurations) {
     configuration.model->prepare(block);
-    for (const LayerReport& layer : configuration.model->describe()) {
+    configuration.dispatch = configuration.model->describe();
+    for (const LayerReport& layer : configuration.dispatch) {
       configuration.layers.emplace_back(layer.implementation.name());
     }
   }
@@ -321,7 +325,7 @@ Summary summarise(const Configuration& configuration, double sample_rate, double
 Json describe_run(const std::vector<Configuration>& configurations, const Configuration* libtorch,
                   const ModelDefinition& definition, const BenchOptions& options, const LoadedProfile& profile,
                   double flops_per_sample, const std::vector<tune::FmaPeak>& peaks,
-                  const std::vector<std::string>& skipped) {
+                  const std::vector<std::string>& skipped, const tune::RunContext& run) {
   const double peak_gflops = tune::best_peak_gflops(peaks);
   Json root;
   root["model"] = definition.name;
@@ -331,8 +335,10 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
   root["seconds_per_configuration"] = options.seconds;
   root["rounds"] = kRounds;
   root["host_flushes_denormals"] = options.host_flushes;
-  root["machine"] = this_machine().describe();
-  root["build"] = this_build().describe();
+  // As the profile writes them, and when, where and under what load (docs/results-format.md's run section).
+  root["machine"] = Json::parse(machine_to_json(this_machine()));
+  root["build"] = Json::parse(build_to_json(this_build()));
+  root["run"] = Json::parse(run.to_json());
   root["flops_per_sample"] = flops_per_sample;
   root["fma_peak_gflops"] = peak_gflops;
   root["fma_peaks"] = tune::describe_peaks(peaks);
@@ -355,6 +361,15 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
     entry["gflops"] = summary.gflops;
     if (peak_gflops > 0) entry["percent_of_peak"] = 100 * summary.gflops / peak_gflops;
     if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
+    if (!configuration.dispatch.empty()) {
+      Json dispatch = Json::array();
+      for (const LayerReport& layer : configuration.dispatch) {
+        dispatch.push_back({{"layer", layer.spec.to_string()},
+                            {"backend", std::string(layer.implementation.name())},
+                            {"reason", layer.reason}});
+      }
+      entry["dispatch"] = dispatch;
+    }
     if (libtorch) {
       entry["max_abs_error_vs_libtorch"] = max_abs_difference(configuration.check_output, libtorch->check_output);
     }
@@ -449,12 +464,15 @@ int run_bench(const std::vector<std::string>& arguments) {
   const BenchSignal signal(signal_frames, definition.input_channels, block);
   const int check_frames = std::min(4096, signal.blocks * block);
   record_check_outputs(configurations, signal, definition.output_channels, check_frames);
+  std::optional<tune::RunContext> run;
   {
     // The host's floating-point mode for the whole measurement: flushing denormals, as DAWs run their audio
     // threads (the contract in rtn/denormals.hpp), unless --host-no-flush.
     std::optional<ScopedFlushDenormals> host_mode;
     if (options.host_flushes) host_mode.emplace();
+    run.emplace(tune::RunContext::begin());
     measure(configurations, signal, definition.output_channels, options.seconds);
+    run->finish();
   }
 
   // The distance to the machine's limit: the model's floating-point work per sample against this core's
@@ -470,7 +488,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   print_warnings(profile.warnings);
   if (!options.json_file.empty() || options.json) {
     const Json root = describe_run(configurations, libtorch, definition, options, profile, flops_per_sample,
-                                   peaks, skipped);
+                                   peaks, skipped, *run);
     if (!options.json_file.empty()) {
       std::ofstream file(options.json_file, std::ios::binary | std::ios::trunc);
       file << root.dump(2) << '\n';

@@ -93,6 +93,7 @@ int run_info(const std::vector<std::string>& arguments) {
             << "gains:        in x" << definition.input_gain << ", out x" << definition.output_gain << "\n"
             << "cpu:          " << this_machine().describe() << ", " << this_machine().isa_level() << "\n"
             << "isa levels:   " << describe_isa_levels() << "\n"
+            << "build:        " << this_build().describe() << "\n"
             << "profile:      " << describe_profile(selection.profile, profile_options) << "\n"
             << "block:        " << profile_options.block
             << (profile_options.block == 1 ? " frame per call (per sample)" : " frames per call") << "\n\n";

@@ -33,8 +33,10 @@ def run_convert(arguments):
     parser.add_argument("-o", "--output", required=True)
     parser.add_argument("--label", help="names the run, e.g. the CI job")
     parser.add_argument("--suite", help="the suite that was run")
-    parser.add_argument("--load-before", help="the load average before the run: '0.5 0.6 0.7' (/proc/loadavg)")
-    parser.add_argument("--load-after", help="the load average after the run")
+    parser.add_argument("--load-before", help="the load average before the run: '0.5 0.6 0.7' (/proc/loadavg); "
+                        "default: the first tool's record, else Google Benchmark's")
+    parser.add_argument("--load-after", help="the load average after the run; default: the last tool's record, "
+                        "else now's (unless --no-local)")
     parser.add_argument("--frames", type=int, help="frames processed by the commands profiled with callgrind")
     parser.add_argument("--revision", help="the source revision (default: git of the source tree)")
     parser.add_argument("--host", help="the host name to record (default: this one's)")
@@ -45,8 +47,6 @@ def run_convert(arguments):
     try:
         load_before = context.parse_load_average(options.load_before)
         load_after = context.parse_load_average(options.load_after)
-        if load_after is None and not options.no_local:
-            load_after = context.load_average()
         document = convert.convert(options.inputs, frames=options.frames, local=not options.no_local,
                                    source_dir=options.source_dir, label=options.label, suite=options.suite,
                                    load_before=load_before, load_after=load_after, revision=options.revision,

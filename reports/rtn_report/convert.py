@@ -6,8 +6,10 @@
   rtn info MODEL --profile P      its text output: the dispatch decisions with their reasons
   valgrind --tool=callgrind ...   callgrind.out files of `rtn process`: instruction counts (docs/report.md)
 
-plus the context none of them records (host, date, load average before/after, source revision, libtorch
-and its BLAS), read from the machine the conversion runs on unless --no-local.
+rtn-tune and rtn bench record the machine, the build and the run (date, host, load average before and after);
+rtn-kernel-benchmark the machine and build (rtn_machine, rtn_build) beside Google Benchmark's date, host and
+load average at the start. What no tool records (the source revision, libtorch's package and its BLAS) and
+what a tool left out is read from the machine the conversion runs on, unless --no-local.
 """
 import json
 import os
@@ -56,23 +58,43 @@ def _missing(value):
     return not value or value == "unknown"
 
 
-def _machine_from_tune(context_json):
-    machine = context_json.get("machine", {})
+def _gbench_caches(context_json):
+    """Google Benchmark's context caches (rtn-tune writes them too) as the results format's caches."""
     caches = {}
     for cache in context_json.get("caches", []):
         name = {1: "l1d_bytes", 2: "l2_bytes", 3: "l3_bytes"}.get(cache.get("level"))
         if name and (cache.get("level") != 1 or cache.get("type") in ("Data", "Unified")):
             caches[name] = int(cache["size"])
+    return caches
+
+
+def _machine_from_section(machine, default_source, logical_processors=0, caches=None):
+    """The machine section as the profile writes it (machine_to_json: rtn-tune, rtn bench, the kernel
+    benchmark's rtn_machine) in the results format's names."""
     result = {
         "vendor": machine.get("vendor", "unknown"),
         "model_name": machine.get("model_name", ""),
         "microarchitecture": machine.get("microarchitecture", "unknown"),
         "isa": list(machine.get("isa", [])),
-        "logical_processors": int(context_json.get("num_cpus", 0)),
-        "source": machine.get("source", "rtn-tune"),
+        "logical_processors": int(machine.get("logical_processors") or logical_processors or 0),
+        "source": machine.get("source", default_source),
     }
-    if caches:
-        result["caches"] = caches
+    own = {name: int(machine[key]) for name, key in (("l1d_bytes", "l1d_cache_bytes"), ("l2_bytes", "l2_cache_bytes"),
+                                                       ("l3_bytes", "l3_cache_bytes")) if machine.get(key)}
+    if own or caches:
+        result["caches"] = own or caches
+    return result
+
+
+def _machine_from_tune(context_json):
+    return _machine_from_section(context_json.get("machine", {}), "rtn-tune", context_json.get("num_cpus", 0),
+                                 _gbench_caches(context_json))
+
+
+def _build_from_section(build):
+    """The build section as the profile writes it (build_to_json): its names are the results format's."""
+    result = dict(build)
+    result.setdefault("rtn_version", "unknown")
     return result
 
 
@@ -86,14 +108,26 @@ def _machine_from_description(text):
 
 
 def _build_from_description(text):
-    """BuildIdentity::describe(): 'rtn 0.1.0, GCC 12.2.0 -O3 -march=native, backends stl eigen xsimd'."""
+    """BuildIdentity::describe() (rtn info's "build:" line, rtn bench --json before it wrote the section):
+    'rtn 0.1.0, GCC 12.2.0 -O3 -march=x86-64-v3, kernels 1a2b, ISA levels avx2, implementations stl xsimd'
+    (older: '..., backends stl eigen xsimd')."""
     build = {"rtn_version": "unknown", "description": text or ""}
-    match = re.match(r"^rtn (\S+), (.*?)(?:, backends (.*))?$", text or "")
-    if match:
-        build["rtn_version"] = match.group(1)
-        build["compiler"] = match.group(2)
-        if match.group(3):
-            build["backends"] = match.group(3).split()
+    parts = (text or "").split(", ")
+    version = re.match(r"^rtn (\S+)$", parts[0])
+    if not version:
+        return build
+    build["rtn_version"] = version.group(1)
+    if len(parts) > 1:
+        compiler, _, flags = parts[1].partition(" -")
+        build["compiler"] = compiler
+        if flags:
+            build["flags"] = "-" + flags
+    for part in parts[2:]:
+        for prefix, key in (("kernels ", "kernel_sources"), ("ISA levels ", "isa_levels"),
+                            ("implementations ", "backends"), ("backends ", "backends")):
+            if part.startswith(prefix):
+                value = part[len(prefix):]
+                build[key] = value if key == "kernel_sources" else value.split()
     return build
 
 
@@ -121,10 +155,12 @@ class Converter:
         self.local = local
         self.source_dir = source_dir
         self.machine = None
-        self.machine_rank = -1  # how structured the machine section is: tune 3 > gbench 2 > cpuinfo 1 > text 0
+        self.machine_rank = -1  # how structured the machine section is: tools' sections 3 > gbench 2 > text 0
         self.build = None
+        self.build_rank = -1  # tools' build sections 1 > descriptions 0
         self.dates = []
         self.host = None
+        self.runs = []  # each tool's run section: date, host, load average before and after
         self.sources = []
         self.commands = []
         self.measurements = []
@@ -144,6 +180,25 @@ class Converter:
             if not _missing(value) and _missing(better.get(name)) and name != "source":
                 better[name] = value
         self.machine, self.machine_rank = better, max(rank, self.machine_rank)
+
+    def _set_build(self, build, rank):
+        """The more structured build description wins; the other fills what it lacks."""
+        if self.build is None:
+            self.build, self.build_rank = build, rank
+            return
+        better, other = (build, self.build) if rank > self.build_rank else (self.build, build)
+        self.build = {**other, **{k: v for k, v in better.items() if not _missing(v)}}
+        self.build_rank = max(rank, self.build_rank)
+
+    def _add_run(self, run):
+        """A tool's own run section (rtn-tune, rtn bench): date, host, load average before and after."""
+        if not isinstance(run, dict):
+            return
+        self.runs.append(run)
+        if run.get("date"):
+            self.dates.append(run["date"])
+        if run.get("host") and not _missing(run["host"]):
+            self.host = self.host or run["host"]
 
     def add(self, path, frames=None):
         kind = detect(path)
@@ -166,15 +221,15 @@ class Converter:
             raise ConvertError(f"{path}: rtn-tune results version {document.get('version')!r}; this converter reads 1")
         context_json = document.get("context", {})
         self._set_machine(_machine_from_tune(context_json), 3)
-        build = dict(context_json.get("build", {}))
-        build.setdefault("rtn_version", "unknown")
+        self._set_build(_build_from_section(context_json.get("build", {})), 1)
         tuner = context_json.get("tuner", {})
         if tuner.get("libtorch"):
             self.libtorch = tuner["libtorch"]
         if tuner.get("command"):
             self.commands.append(tuner["command"])
-        self.build = {**build, **(self.build or {})} if self.build else build
-        if context_json.get("date"):
+        if "run" in context_json:
+            self._add_run(context_json["run"])
+        elif context_json.get("date"):  # written before rtn-tune recorded its run
             self.dates.append(context_json["date"])
         runs = {}
         for run in document.get("benchmarks", []):
@@ -201,9 +256,13 @@ class Converter:
     def _add_bench(self, path):
         with open(path) as file:
             document = json.load(file)
-        self._set_machine(_machine_from_description(document.get("machine")), 0)
-        if not self.build:
-            self.build = _build_from_description(document.get("build"))
+        if isinstance(document.get("machine"), dict):
+            self._set_machine(_machine_from_section(document["machine"], "rtn bench"), 3)
+            self._set_build(_build_from_section(document.get("build", {})), 1)
+        else:  # written before rtn bench recorded the sections: their descriptions
+            self._set_machine(_machine_from_description(document.get("machine")), 0)
+            self._set_build(_build_from_description(document.get("build")), 0)
+        self._add_run(document.get("run"))
         self.commands.append(f"rtn bench {document.get('file', '')} --block {document['block']} --json")
         name, block = document["model"], int(document["block"])
         rate = float(document.get("sample_rate", 48000))
@@ -227,7 +286,11 @@ class Converter:
                 error = configuration["max_abs_error_vs_libtorch"]
                 measurement["error"] = {"checked_against": "libtorch",
                                         "max_abs": float(error) if error is not None else 1e30}
-            if implementation == "tuned" and "layers" in configuration and "dispatch" not in model:
+            if implementation == "tuned" and "dispatch" in configuration and "dispatch" not in model:
+                model["dispatch"] = [{"index": i, "layer": layer["layer"], "backend": layer["backend"],
+                                      "reason": layer.get("reason")}
+                                     for i, layer in enumerate(configuration["dispatch"])]
+            elif implementation == "tuned" and "layers" in configuration and "dispatch" not in model:
                 model["dispatch"] = [{"index": i, "layer": "?", "backend": backend, "reason": None}
                                      for i, backend in enumerate(configuration["layers"])]
             self.measurements.append(measurement)
@@ -244,6 +307,14 @@ class Converter:
         if context_json.get("mhz_per_cpu"):
             self.frequency_mhz = float(context_json["mhz_per_cpu"])
         self._set_machine(machine, 2)
+        try:  # rtn-kernel-benchmark adds rtn's own descriptions (JSON strings) to the context
+            if context_json.get("rtn_machine"):
+                self._set_machine(_machine_from_section(json.loads(context_json["rtn_machine"]),
+                                                        "rtn-kernel-benchmark", caches=caches), 3)
+            if context_json.get("rtn_build"):
+                self._set_build(_build_from_section(json.loads(context_json["rtn_build"])), 1)
+        except (json.JSONDecodeError, AttributeError) as error:
+            raise ConvertError(f"{path}: unreadable rtn_machine or rtn_build in the context ({error})") from error
         if context_json.get("date"):
             self.dates.append(context_json["date"])
         if context_json.get("host_name"):
@@ -284,6 +355,8 @@ class Converter:
         model["flops_per_sample"] = info["flops_per_sample"]
         model["parameters"] = info["parameters"]
         model.setdefault("file", info["file"])
+        if info.get("build"):
+            self._set_build(_build_from_description(info["build"]), 0)
         if info.get("sample_rate"):
             model.setdefault("sample_rate", info["sample_rate"])
 
@@ -334,10 +407,18 @@ class Converter:
                 build["libtorch"] = context.libtorch()
             elif context.libtorch() and context.libtorch() not in build["libtorch"]:
                 build["libtorch"] = f"{context.libtorch()}: {build['libtorch']}"
+        # The load around the whole: before the first tool's run, after the last one's, unless given.
+        runs = sorted(self.runs, key=lambda run: run.get("date") or "")
+        if load_before is None:
+            load_before = next((r["load_average_before"] for r in runs if r.get("load_average_before")),
+                               self.gbench_load)
+        if load_after is None:
+            load_after = next((r["load_average_after"] for r in reversed(runs) if r.get("load_average_after")),
+                              context.load_average() if self.local else None)
         run = {
             "date": date or (min(self.dates) if self.dates else context.now_utc()),
             "host": host or self.host or (context.host_name() if self.local else "unknown"),
-            "load_average_before": load_before if load_before is not None else self.gbench_load,
+            "load_average_before": load_before,
             "load_average_after": load_after,
             "commands": self.commands,
             "sources": self.sources,
@@ -410,7 +491,8 @@ def parse_info(text, path="rtn info"):
     return {"name": header["model"], "file": header.get("file", ""),
             "block": int(block_match.group(1)) if block_match else 1,
             "sample_rate": float(rate_match.group(1)) if rate_match else None,
-            "dispatch": dispatch, "flops_per_sample": total_flops, "parameters": total_parameters}
+            "dispatch": dispatch, "flops_per_sample": total_flops, "parameters": total_parameters,
+            "build": header.get("build")}
 
 
 def convert(paths, frames=None, local=True, source_dir=None, **run):
