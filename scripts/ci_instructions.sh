@@ -76,19 +76,13 @@ with wave.open(path, "wb") as file:
 EOF
 [ -s "$out/input.wav" ] || fail "could not write $out/input.wav"
 
-read_suite() {  # the suite's models (as paths from here) or blocks, one a line
-  python3 -c 'import json, os, sys
-suite = json.load(open(sys.argv[1]))
-for item in suite.get(sys.argv[2], []):
-    print(os.path.relpath(os.path.join(os.path.dirname(sys.argv[1]), item)) if sys.argv[2] == "models" else item)' \
-    "$suite" "$1"
-}
 # Paths from the checkout's root in the profiled command lines, which the results file records.
 cd "$root" || fail "cannot enter $root"
 input=$(realpath --relative-to=. "$out/input.wav")
 output=$(realpath --relative-to=. "$out/output.wav")
 rtn=$(realpath --relative-to=. "$rtn")
-models=$(read_suite models) && blocks=$(read_suite blocks) || fail "cannot read $suite"
+models=$(python3 "$root/scripts/suite_items.py" "$suite" models) \
+  && blocks=$(python3 "$root/scripts/suite_items.py" "$suite" blocks) || fail "cannot read $suite"
 [ -n "$models" ] || fail "$suite names no models"
 
 load_before=$(cat /proc/loadavg)

@@ -43,14 +43,19 @@ echo "ci_perf: tuning suites/quick.json (budget ${budget} s); load average $load
 "$tune" "$root/suites/quick.json" --budget "$budget" --replace --output "$out/profile.json" \
   --results "$out/tune.json" > "$out/tune.txt" 2> "$out/tune.log" \
   || { cat "$out/tune.log" >&2; echo "ci_perf: rtn-tune failed" >&2; exit 2; }
-for model in guitar_lstm gru_2x16 conv_stack; do
-  for block in 64 1; do
-    echo "ci_perf: rtn bench $model, block $block"
-    "$rtn" bench "$root/suites/models/$model.json" --profile "$out/profile.json" --block "$block" \
-      --seconds "$seconds" --json-file "$out/bench-$model-$block.json" > "$out/bench-$model-$block.txt" \
+# The suite's models at its blocks, with the profile just made.
+models=$(python3 "$root/scripts/suite_items.py" "$root/suites/quick.json" models) \
+  && blocks=$(python3 "$root/scripts/suite_items.py" "$root/suites/quick.json" blocks) \
+  || { echo "ci_perf: cannot read suites/quick.json" >&2; exit 2; }
+for model in $models; do
+  name=$(basename "${model%.*}")
+  for block in $blocks; do
+    echo "ci_perf: rtn bench $name, block $block"
+    "$rtn" bench "$model" --profile "$out/profile.json" --block "$block" \
+      --seconds "$seconds" --json-file "$out/bench-$name-$block.json" > "$out/bench-$name-$block.txt" \
       || { echo "ci_perf: rtn bench failed" >&2; exit 2; }
-    "$rtn" info "$root/suites/models/$model.json" --profile "$out/profile.json" --block "$block" \
-      > "$out/info-$model-$block.txt" || { echo "ci_perf: rtn info failed" >&2; exit 2; }
+    "$rtn" info "$model" --profile "$out/profile.json" --block "$block" \
+      > "$out/info-$name-$block.txt" || { echo "ci_perf: rtn info failed" >&2; exit 2; }
   done
 done
 load_after=$(cat /proc/loadavg)
