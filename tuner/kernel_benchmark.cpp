@@ -60,7 +60,7 @@ void benchmark_kernel(benchmark::State& state, const KernelEntry* entry, const L
   const auto kernel = entry->create(spec, testing::random_weights(spec, rng));
   kernel->prepare(block);
   const std::vector<float> input = testing::random_signal(kSignalFrames, spec.input_size, rng);
-  std::vector<float> output(static_cast<std::size_t>(block) * spec.output_size);
+  std::vector<float> output(static_cast<std::size_t>(spec.max_output_frames(block)) * spec.output_size);
   int position = 0;
   for (auto _ : state) {
     kernel->process(input.data() + static_cast<std::size_t>(position) * spec.input_size, output.data(), block);
@@ -78,7 +78,7 @@ void benchmark_model(benchmark::State& state, const ModelDefinition& definition,
   model.prepare(block);
   std::mt19937 rng(2);
   const std::vector<float> input = testing::random_signal(kSignalFrames, definition.input_channels, rng, 0.5f);
-  std::vector<float> output(static_cast<std::size_t>(block) * definition.output_channels);
+  std::vector<float> output(static_cast<std::size_t>(model.max_output_frames(block)) * definition.output_channels);
   int position = 0;
   for (auto _ : state) {
     model.process(input.data() + static_cast<std::size_t>(position) * definition.input_channels, output.data(),

@@ -85,13 +85,15 @@ std::string format_ratio(double ratio) {
 template <typename Target>
 class StreamContender : public Timed {
  public:
-  StreamContender(Target& target, int inputs, int outputs, const std::vector<float>& signal, int block)
+  // output_frames: the most frames a call of `block` writes (more than block for an upsampling layer).
+  StreamContender(Target& target, int inputs, int outputs, int output_frames, const std::vector<float>& signal,
+                  int block)
       : target_(target),
         inputs_(inputs),
         signal_(signal),
         block_(block),
         frames_(static_cast<long>(signal.size()) / inputs),
-        output_(static_cast<std::size_t>(block) * outputs) {}
+        output_(static_cast<std::size_t>(output_frames) * outputs) {}
 
   double run(long calls) override {
     const Clock::time_point start = Clock::now();
@@ -123,20 +125,21 @@ class StreamContender : public Timed {
 template <typename Target>
 std::unique_ptr<StreamContender<Target>> contender(Target& target, const std::vector<float>& signal, int block) {
   if constexpr (std::is_same_v<Target, Kernel>) {
-    return std::make_unique<StreamContender<Target>>(target, target.input_size(), target.output_size(), signal,
-                                                     block);
+    return std::make_unique<StreamContender<Target>>(target, target.input_size(), target.output_size(),
+                                                     target.spec().max_output_frames(block), signal, block);
   } else {
     return std::make_unique<StreamContender<Target>>(target, target.input_channels(), target.output_channels(),
-                                                     signal, block);
+                                                     target.max_output_frames(block), signal, block);
   }
 }
 
 // Runs `process` over `signal` in blocks of `block` frames from zero state; returns the whole output. `process`
-// returns the frames it wrote (fewer for a decimating, strided layer).
+// returns the frames it wrote (fewer for a decimating, strided layer, more for a transposed one), at most
+// max_output_frames in all.
 template <typename Process>
 std::vector<float> run_blocks(Process&& process, const std::vector<float>& signal, int frames, int in,
-                              int out, int block) {
-  std::vector<float> output(static_cast<std::size_t>(frames) * out);
+                              int out, int max_output_frames, int block) {
+  std::vector<float> output(static_cast<std::size_t>(max_output_frames) * out);
   std::size_t written = 0;
   for (int start = 0; start < frames; start += block) {
     const int count = std::min(block, frames - start);
@@ -156,7 +159,8 @@ void record_errors(ContenderResult& result, const std::vector<float>& output,
   result.within_tolerance = result.max_rel_error <= tolerance;  // false for NaN too
 }
 
-// Processes `count` frames and returns how many it wrote (fewer for a decimating, strided layer).
+// Processes `count` frames and returns how many it wrote (fewer for a decimating, strided layer, more for a
+// transposed one).
 int process_counting(Kernel& kernel, const float* in, float* out, int count) {
   const int outputs = kernel.output_frames(count);
   kernel.process(in, out, count);
@@ -178,7 +182,7 @@ ContenderResult check(std::string name, Target& target, const std::vector<float>
   const int frames = static_cast<int>(signal.size() / static_cast<std::size_t>(spec.input_size));
   const std::vector<float> output =
       run_blocks([&](const float* in, float* out, int count) { return process_counting(target, in, out, count); },
-                 signal, frames, spec.input_size, spec.output_size, block);
+                 signal, frames, spec.input_size, spec.output_size, spec.max_output_frames(frames), block);
   record_errors(result, output, reference, tolerance);
   target.reset();
   return result;
@@ -375,7 +379,7 @@ class Tuner {
       if (find_kernel(spec.kind, Backend::stl)) {
         auto kernel = create_kernel(spec, Backend::stl, weights);
         kernel->prepare(frames);
-        reference.resize(static_cast<std::size_t>(frames) * spec.output_size);
+        reference.resize(static_cast<std::size_t>(spec.max_output_frames(frames)) * spec.output_size);
         kernel->process(signal.data(), reference.data(), frames);
       }
     }

@@ -1,6 +1,7 @@
 // rtn bench MODEL: the model's real-time factor and per-block latency, with the tuned dispatch, with each
 // backend forced for every layer, and with libtorch running the same network.
 #include <algorithm>
+#include <limits>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -72,12 +73,15 @@ struct Configuration {
   std::vector<float> check_output;    // the output on the check signal, from zero state
   long blocks_per_chunk = 1;
 
-  void process(const float* in, float* out, int frames) {
+  // Returns the frames written.
+  int process(const float* in, float* out, int frames) {
     if (torch) {
       torch->process(in, out, frames);
-    } else {
-      model->process(in, out, frames);
+      return frames;  // only models without strided or transposed convolutions (make_configurations)
     }
+    const int written = model->output_frames(frames);
+    model->process(in, out, frames);
+    return written;
   }
   void reset() {
     if (torch) {
@@ -196,7 +200,13 @@ std::vector<Configuration> make_configurations(const ModelDefinition& definition
       configuration.layers.emplace_back(layer.implementation.name());
     }
   }
-  if (options.wants("libtorch")) {
+  const bool same_rate = std::all_of(definition.layers.begin(), definition.layers.end(), [](const LayerDefinition& layer) {
+    return layer.spec.time_stride() == 1 && layer.spec.time_upsampling() == 1;
+  });
+  if (options.wants("libtorch") && !same_rate) {
+    // The plugin's process() does not say how many frames it wrote.
+    skipped.emplace_back("libtorch: the model has strided or transposed convolutions, which the plugin does not stream");
+  } else if (options.wants("libtorch")) {
     std::string why_not;
     if (const RtnTorchPluginApi* api = load_torch_plugin(why_not)) {
       api->use_one_thread();
@@ -236,25 +246,42 @@ struct BenchSignal {
 
 // Every configuration's output on the first `frames` frames from zero state, so that they can be compared
 // with libtorch's before anything is timed.
-void record_check_outputs(std::vector<Configuration>& configurations, const BenchSignal& signal, int out_channels,
-                          int frames) {
+// The most frames one call of `frames` writes, each layer's as soon as it can (libtorch's way; rtn's model
+// writes no more): more than `frames` after a transposed convolution.
+int max_output_frames(const ModelDefinition& definition, int frames) {
+  for (const LayerDefinition& layer : definition.layers) frames = layer.spec.max_output_frames(frames);
+  return frames;
+}
+
+// Compared as far as every configuration's output goes: the frames a model with strided or transposed
+// convolutions holds back differ between rtn (which writes each frame in its input's call) and libtorch.
+void record_check_outputs(std::vector<Configuration>& configurations, const BenchSignal& signal,
+                          const ModelDefinition& definition, int frames) {
+  const int out_channels = definition.output_channels;
+  std::size_t shortest = std::numeric_limits<std::size_t>::max();
   for (Configuration& configuration : configurations) {
     configuration.reset();
-    configuration.check_output.resize(static_cast<std::size_t>(frames) * out_channels);
+    std::vector<float>& output = configuration.check_output;
+    output.clear();
+    std::vector<float> piece(static_cast<std::size_t>(max_output_frames(definition, signal.block)) * out_channels);
     for (int start = 0; start < frames; start += signal.block) {
-      configuration.process(signal.samples.data() + static_cast<std::size_t>(start) * signal.channels,
-                            configuration.check_output.data() + static_cast<std::size_t>(start) * out_channels,
-                            std::min(signal.block, frames - start));
+      const int count = std::min(signal.block, frames - start);
+      const int written = configuration.process(
+          signal.samples.data() + static_cast<std::size_t>(start) * signal.channels, piece.data(), count);
+      output.insert(output.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(written) * out_channels);
     }
+    shortest = std::min(shortest, output.size());
   }
+  for (Configuration& configuration : configurations) configuration.check_output.resize(shortest);
 }
 
 // Times every configuration in turns (kRounds rounds, `seconds` each in all): per round, a chunk of blocks
 // under one clock reading (ns_per_sample) and a chunk with a clock reading around every block (block_ns).
-void measure(std::vector<Configuration>& configurations, const BenchSignal& signal, int out_channels,
+void measure(std::vector<Configuration>& configurations, const BenchSignal& signal, const ModelDefinition& definition,
              double seconds) {
   const int block = signal.block;
-  std::vector<float> output(static_cast<std::size_t>(block) * out_channels);
+  std::vector<float> output(static_cast<std::size_t>(max_output_frames(definition, block)) *
+                            definition.output_channels);
   long position = 0;
   const auto run_blocks = [&](Configuration& configuration, long count, bool time_each) {
     for (long b = 0; b < count; ++b) {
@@ -463,7 +490,7 @@ int run_bench(const std::vector<std::string>& arguments) {
   const int signal_frames = std::max(block * 4, static_cast<int>(std::min(definition.sample_rate, 192000.0)));
   const BenchSignal signal(signal_frames, definition.input_channels, block);
   const int check_frames = std::min(4096, signal.blocks * block);
-  record_check_outputs(configurations, signal, definition.output_channels, check_frames);
+  record_check_outputs(configurations, signal, definition, check_frames);
   std::optional<tune::RunContext> run;
   {
     // The host's floating-point mode for the whole measurement: flushing denormals, as DAWs run their audio
@@ -471,7 +498,7 @@ int run_bench(const std::vector<std::string>& arguments) {
     std::optional<ScopedFlushDenormals> host_mode;
     if (options.host_flushes) host_mode.emplace();
     run.emplace(tune::RunContext::begin());
-    measure(configurations, signal, definition.output_channels, options.seconds);
+    measure(configurations, signal, definition, options.seconds);
     run->finish();
   }
 

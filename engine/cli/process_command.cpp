@@ -265,16 +265,20 @@ int run_process(const std::vector<std::string>& arguments) {
   const int block = options.profile.block;
   model->prepare(block);
 
-  // A decimating model (a strided conv1d) writes one frame per frame_period() input frames: at that lower rate.
-  const int period = model->frame_period();
-  if (input_info.samplerate % period != 0) {
-    throw Error(options.model_path + " decimates by " + std::to_string(period) + ", which does not divide " +
-                options.input_path + "'s rate of " + std::to_string(input_info.samplerate) + " Hz");
+  // A model with strided or transposed convolutions writes output_frames frames per input_frames input frames
+  // of its period: at that rate.
+  const Model::FramePeriod period = model->frame_period();
+  const long long scaled_rate = static_cast<long long>(input_info.samplerate) * period.output_frames;
+  if (scaled_rate % period.input_frames != 0 || scaled_rate / period.input_frames > (1 << 30)) {
+    throw Error(options.model_path + " gives " + std::to_string(period.output_frames) + " output frames per " +
+                std::to_string(period.input_frames) + " input frames, which makes " + options.input_path +
+                "'s rate of " + std::to_string(input_info.samplerate) + " Hz no whole number of Hz");
   }
   SF_INFO output_info{};
-  output_info.samplerate = input_info.samplerate / period;
+  output_info.samplerate = static_cast<int>(scaled_rate / period.input_frames);
   output_info.channels = definition.output_channels;
-  output_info.format = output_container(input_info.frames, definition.output_channels, options.format) |
+  const sf_count_t expected_frames = input_info.frames * period.output_frames / period.input_frames + 1;
+  output_info.format = output_container(expected_frames, definition.output_channels, options.format) |
                        output_subtype(options.format);
   if (!sf_format_check(&output_info)) throw Error("libsndfile cannot write this output format");
   // Armed once the output exists: a failure from then on leaves no half-written file behind. Declared before
@@ -298,16 +302,17 @@ int run_process(const std::vector<std::string>& arguments) {
   // `block` frames per call as a host's callback would, without a file access per block.
   const int chunk = std::max(1, kIoFrames / block) * block;
   std::vector<float> in(static_cast<std::size_t>(chunk) * definition.input_channels);
-  std::vector<float> out(static_cast<std::size_t>(chunk) * definition.output_channels);
+  std::vector<float> out(static_cast<std::size_t>(chunk / block) * model->max_output_frames(block) *
+                         definition.output_channels);
   Progress progress(options, input_info.frames, input_info.samplerate);
   sf_count_t done = 0;
-  sf_count_t done_out = 0;  // output frames: done, but for a decimating model
+  sf_count_t done_out = 0;  // output frames: done, but for a model whose period is not 1
   long long clipped = 0;
   const auto started = std::chrono::steady_clock::now();
   for (;;) {
     const sf_count_t frames = sf_readf_float(input.get(), in.data(), chunk);
     if (frames <= 0) break;
-    sf_count_t written = 0;  // frames, but for a decimating model
+    sf_count_t written = 0;  // frames, but for a model whose period is not 1
     for (sf_count_t first = 0; first < frames; first += block) {
       const int count = static_cast<int>(std::min<sf_count_t>(block, frames - first));
       const int outputs = model->output_frames(count);

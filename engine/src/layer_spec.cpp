@@ -70,6 +70,13 @@ LayerSpec LayerSpec::conv1d(int in, int out, int kernel_size, int dilation, int 
   return spec;
 }
 
+LayerSpec LayerSpec::conv_transpose1d(int in, int out, int kernel_size, int stride, int dilation, int groups,
+                                      bool bias) {
+  LayerSpec spec = conv1d(in, out, kernel_size, dilation, groups, bias, stride);
+  spec.kind = LayerKind::conv_transpose1d;
+  return spec;
+}
+
 LayerSpec LayerSpec::gru(int in, int hidden, int num_layers, bool bias) {
   LayerSpec spec = dense(in, hidden, bias);
   spec.kind = LayerKind::gru;
@@ -277,6 +284,16 @@ int LayerSpec::history_frames() const {
 int LayerSpec::time_stride() const {
   const LayerDescriptor* descriptor = find_layer_descriptor(kind);
   return descriptor && descriptor->time_stride ? descriptor->time_stride(*this) : 1;
+}
+
+int LayerSpec::time_upsampling() const {
+  const LayerDescriptor* descriptor = find_layer_descriptor(kind);
+  return descriptor && descriptor->time_upsampling ? descriptor->time_upsampling(*this) : 1;
+}
+
+int LayerSpec::max_output_frames(int frames) const {
+  const int stride = time_stride();
+  return (frames + stride - 1) / stride * time_upsampling();
 }
 
 bool LayerSpec::operator==(const LayerSpec& other) const {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <numeric>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -57,18 +59,24 @@ bool all_finite(const float* values, int count) noexcept {
   return !any;
 }
 
-// In-place processing with more output than input channels, in several pieces: each piece's output
-// would overwrite input that later pieces have not read yet. Moving the input to the end of the output
-// buffer (no allocation: the buffer is that large) keeps every unread input frame ahead of the output
-// written so far, as frame t's output ends at (t + 1) * out <= frames * (out - in) + (t + 1) * in.
-const float* keep_input_ahead_of_output(const float* in, float* out, int frames, int in_channels,
-                                        int out_channels) noexcept {
+// In-place processing with more output than input (channels, or frames of an upsampling model), in several
+// pieces: each piece's output would overwrite input that later pieces have not read yet. Moving the input to
+// the end of the buffer (no allocation: the caller's buffer is max(in, out) channels x `buffer_frames`, at least
+// frames and the most output frames) keeps every unread input frame ahead of the output written so far: after
+// c input frames at most ceil(c / P) <= c + (buffer_frames - frames) frames are out, for a period P.
+const float* keep_input_ahead_of_output(const float* in, float* out, int frames, int buffer_frames,
+                                        int in_channels, int out_channels) noexcept {
   const std::size_t in_count = static_cast<std::size_t>(frames) * in_channels;
-  const std::size_t out_count = static_cast<std::size_t>(frames) * out_channels;
-  if (out_channels <= in_channels || !overlaps(in, in_count, out, out_count)) return in;
-  float* moved = out + (out_count - in_count);
+  const std::size_t out_count = static_cast<std::size_t>(buffer_frames) * out_channels;
+  if (out_count <= in_count || !overlaps(in, in_count, out, out_count)) return in;
+  float* moved = out + (static_cast<std::size_t>(buffer_frames) * std::max(in_channels, out_channels) - in_count);
   std::memmove(moved, in, in_count * sizeof(float));
   return moved;
+}
+
+// ceil(numerator / denominator) for non-negative numbers.
+std::int64_t ceil_div(std::int64_t numerator, std::int64_t denominator) noexcept {
+  return (numerator + denominator - 1) / denominator;
 }
 
 }  // namespace
@@ -82,11 +90,22 @@ struct Model::State {
   int max_block = 0;
   bool plain_input = true;   // input_gain == 1: the layers may read the caller's input where it is
   bool plain_output = true;  // no input skip, output_gain == 1: the last layer's output is the model's
-  int frame_period = 1;  // input frames per output frame: the product of the layers' time strides
-  int widest = 0;  // the most channels any frame has between layers
+  // Strided and transposed convolutions (docs/strided-convolutions.md): the output's period, reduced.
+  FramePeriod period;
+  bool rate_changes = false;  // some layer's output frames differ from its input frames: ask each kernel
+  int upsampling = 1;         // the product of the layers' time_upsampling()
+  // The host frames since reset(), modulo period.input_frames: the phase that output_frames() counts from.
+  int clock = 0;
+  // An upsampling after a decimation computes frames ahead of their time (a stride-2 convolution's output
+  // n at input 2n, then a transposed one's outputs 2n and 2n + 1 at once): they wait here, in order, until
+  // the call whose input they belong to. Only when max_held > 0.
+  int max_held = 0;  // the most frames that wait between calls
+  int held_frames = 0;
+  AlignedFloats held;  // (max_held + the last layer's frames of a block) x output_channels
+  int chain_block = 0;  // input frames per run_chain(): max_block, or less when the layers upsample
   AlignedFloats input;     // the sanitised input block
   AlignedFloats ping, pong;
-  AlignedFloats sample_in, sample_out;  // one frame each, for process_sample()
+  AlignedFloats sample_in, sample_out;  // one input frame, the output of one, for process_sample()
 };
 
 Model::Model(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -118,7 +137,10 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
   state->definition = definition;
   state->definition.layers.clear();
   int channels = definition.input_channels;
-  state->widest = channels;
+  long long decimation = 1;
+  // The most output frames that wait for their call, as the fraction held_numerator / held_denominator: each
+  // decimation by s may have computed up to (s - 1) / s of a frame ahead, each upsampling by u multiplies it.
+  long long held_numerator = 0, held_denominator = 1;
   state->warnings = selection.profile.warnings;
   const Dispatcher dispatcher(selection.profile);
   for (std::size_t index = 0; index < definition.layers.size(); ++index) {
@@ -154,21 +176,32 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
       throw Error(place + ": " + error.what());
     }
     state->reasons.push_back(reason);
-    // Bounded so that frame counts stay ints (a file's strides are each at most kMaxKernelSpan).
-    if (static_cast<long long>(state->frame_period) * layer.spec.time_stride() > (1 << 20)) {
-      throw Error(place + ": the strides so far decimate by more than 2^20");
+    // Bounded so that frame counts stay ints (a file's strides are each at most kMaxKernelSpan), and the
+    // frames an upsampling chain computes per input frame within scratch of a sane size.
+    const int stride = layer.spec.time_stride();
+    const int upsampling = layer.spec.time_upsampling();
+    if (decimation * stride > (1 << 20)) throw Error(place + ": the strides so far decimate by more than 2^20");
+    if (static_cast<long long>(state->upsampling) * upsampling > 4096) {
+      throw Error(place + ": the transposed convolutions so far upsample by more than 4096");
     }
-    state->frame_period *= layer.spec.time_stride();
+    decimation *= stride;
+    state->upsampling *= upsampling;
+    state->rate_changes = state->rate_changes || stride != 1 || upsampling != 1;
+    held_numerator = (held_numerator + (stride - 1) * held_denominator) * upsampling;
+    held_denominator *= stride;
     channels = layer.spec.output_size;
-    state->widest = std::max(state->widest, channels);
   }
+  const long long common = std::gcd(decimation, static_cast<long long>(state->upsampling));
+  state->period = {static_cast<int>(decimation / common), static_cast<int>(state->upsampling / common)};
+  state->max_held = static_cast<int>(held_numerator / held_denominator);
   if (channels != definition.output_channels) {
     throw Error("output_channels is " + std::to_string(definition.output_channels) + ", but the last layer gives " +
                 std::to_string(channels));
   }
-  if (definition.input_skip && state->frame_period != 1) {
-    throw Error("input_skip adds input frame t to output frame t, but the layers decimate by " +
-                std::to_string(state->frame_period) + " (strided conv1d)");
+  if (definition.input_skip && state->period != FramePeriod{}) {
+    throw Error("input_skip adds input frame t to output frame t, but the layers give " +
+                std::to_string(state->period.output_frames) + " output frames per " +
+                std::to_string(state->period.input_frames) + " input frames (strided or transposed convolutions)");
   }
   for (const auto& kernel : state->kernels) state->chain.push_back(kernel.get());
   state->plain_input = definition.input_gain == 1.0f;
@@ -181,32 +214,49 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
 void Model::prepare(int max_block) {
   State& state = *state_;
   state.max_block = std::max(1, max_block);
-  const std::size_t frames = static_cast<std::size_t>(state.max_block);
-  state.input.assign(frames * state.definition.input_channels, 0.0f);
-  state.ping.assign(frames * state.widest, 0.0f);
-  state.pong.assign(frames * state.widest, 0.0f);
+  // An upsampling chain takes the block in pieces, so that its layers' frames stay near max_block.
+  state.chain_block = std::max(1, state.max_block / state.upsampling);
+  state.input.assign(static_cast<std::size_t>(state.max_block) * state.definition.input_channels, 0.0f);
+  // Each layer's scratch for the most frames it receives (a decimation's ceil rounds up, so from a piece of
+  // chain_block input frames).
+  std::vector<int> layer_frames;  // the most frames each layer receives in one run_chain()
+  std::size_t scratch = 0;
+  int frames = state.chain_block;
+  for (std::size_t k = 0; k < state.kernels.size(); ++k) {
+    layer_frames.push_back(frames);
+    const LayerSpec& spec = state.kernels[k]->spec();
+    frames = spec.max_output_frames(frames);
+    if (k + 1 < state.kernels.size()) scratch = std::max(scratch, static_cast<std::size_t>(frames) * spec.output_size);
+  }
+  state.ping.assign(scratch, 0.0f);
+  state.pong.assign(scratch, 0.0f);
+  const int out_channels = state.definition.output_channels;
+  state.held.assign(state.max_held > 0 ? static_cast<std::size_t>(state.max_held + frames) * out_channels : 0, 0.0f);
   state.sample_in.assign(state.definition.input_channels, 0.0f);
-  state.sample_out.assign(state.definition.output_channels, 0.0f);
-  for (auto& kernel : state.kernels) kernel->prepare(state.max_block);
+  state.sample_out.assign(static_cast<std::size_t>(std::max(1, max_output_frames(1))) * out_channels, 0.0f);
+  for (std::size_t k = 0; k < state.kernels.size(); ++k) state.kernels[k]->prepare(layer_frames[k]);
   reset();
 }
 
 void Model::reset() noexcept {
   for (auto& kernel : state_->kernels) kernel->reset();
+  state_->clock = 0;
+  state_->held_frames = 0;
 }
 
 void Model::process(const float* in, float* out, int frames) noexcept {
   State& state = *state_;
   const ScopedFlushDenormals flush_denormals;  // writes the FPU mode only if the host does not flush already
   const int in_count = frames * state.definition.input_channels;
+  const int out_frames = state.rate_changes ? max_output_frames(frames) : frames;
   // The common case first, with as little per-call work as possible (per-sample hosts call this 48,000 times
   // a second): a block that fits, unscaled, all finite, in a buffer apart from the output. The layers read
   // the caller's input where it is.
-  if (frames > 0 && frames <= state.max_block && state.plain_input &&
+  if (frames > 0 && frames <= state.chain_block && state.plain_input &&
       !overlaps(in, static_cast<std::size_t>(in_count), out,
-                static_cast<std::size_t>(frames) * state.definition.output_channels) &&
+                static_cast<std::size_t>(out_frames) * state.definition.output_channels) &&
       all_finite(in, in_count)) {
-    if (state.chain.size() == 1 && state.plain_output) {
+    if (state.chain.size() == 1 && state.plain_output && !state.rate_changes) {
       state.chain[0]->process(in, out, frames);  // one layer: the model is its kernel
     } else {
       run_chain(in, out, frames);
@@ -222,9 +272,10 @@ void Model::process(const float* in, float* out, int frames) noexcept {
   const int in_channels = state.definition.input_channels;
   const int out_channels = state.definition.output_channels;
   const float input_gain = state.definition.input_gain;
-  in = keep_input_ahead_of_output(in, out, frames, in_channels, out_channels);
+  const int buffer_frames = std::max(frames, state.rate_changes ? max_output_frames(frames) : frames);
+  in = keep_input_ahead_of_output(in, out, frames, buffer_frames, in_channels, out_channels);
   while (frames > 0) {
-    const int block = std::min(frames, state.max_block);
+    const int block = std::min(frames, state.chain_block);
     const int in_count = block * in_channels;
     // A copy, scaled, apart from `out` (which may be `in`): a non-finite input sample would poison recurrent
     // state for good, so it is processed as silence.
@@ -237,25 +288,41 @@ void Model::process(const float* in, float* out, int frames) noexcept {
   }
 }
 
-// Layer after layer through the two scratch buffers, the last straight into `out`. After a decimating layer
-// the next ones get fewer frames.
+// Layer after layer through the two scratch buffers, the last straight into `out` (or after the frames that
+// wait). After a decimating layer the next ones get fewer frames, after an upsampling one more.
 int Model::run_chain(const float* input, float* out, int block) noexcept {
   State& state = *state_;
+  const int out_channels = state.definition.output_channels;
+  const bool holds = state.max_held > 0;
+  const int released = holds ? output_frames(block) : 0;  // known before the layers run: from the clock
   Kernel* const* kernels = state.chain.data();
-  const std::size_t last = state.chain.size() - 1;
+  const std::size_t count = state.chain.size();
+  float* last_target = holds ? state.held.data() + static_cast<std::ptrdiff_t>(state.held_frames) * out_channels : out;
   const float* source = input;
   float* target = state.ping.data();
-  for (std::size_t k = 0; k < last; ++k) {
-    const int outputs = state.frame_period == 1 ? block : kernels[k]->output_frames(block);
-    kernels[k]->process(source, target, block);
-    block = outputs;
-    if (block == 0) return 0;
-    source = target;
+  int frames = block;
+  for (std::size_t k = 0; k < count && frames > 0; ++k) {
+    float* destination = k + 1 == count ? last_target : target;
+    const int outputs = state.rate_changes ? kernels[k]->output_frames(frames) : frames;
+    kernels[k]->process(source, destination, frames);
+    frames = outputs;
+    source = destination;
     target = target == state.ping.data() ? state.pong.data() : state.ping.data();
   }
-  const int outputs = state.frame_period == 1 ? block : kernels[last]->output_frames(block);
-  kernels[last]->process(source, out, block);
-  const int out_count = outputs * state.definition.output_channels;
+  // frames: what the last layer wrote (0 when a decimation left nothing for the layers after it).
+  if (state.rate_changes) state.clock = static_cast<int>((state.clock + static_cast<std::int64_t>(block)) %
+                                                         state.period.input_frames);
+  if (holds) {
+    // The frames that belong to this call out, the rest kept in order.
+    state.held_frames += frames;
+    float* held = state.held.data();
+    std::copy(held, held + static_cast<std::ptrdiff_t>(released) * out_channels, out);
+    std::memmove(held, held + static_cast<std::ptrdiff_t>(released) * out_channels,
+                 static_cast<std::size_t>(state.held_frames - released) * out_channels * sizeof(float));
+    state.held_frames -= released;
+    frames = released;
+  }
+  const int out_count = frames * out_channels;
   if (state.definition.input_skip) {
     for (int i = 0; i < out_count; ++i) out[i] += input[i];
   }
@@ -263,7 +330,7 @@ int Model::run_chain(const float* input, float* out, int block) noexcept {
   if (output_gain != 1.0f) {
     for (int i = 0; i < out_count; ++i) out[i] *= output_gain;
   }
-  return outputs;
+  return frames;
 }
 
 float Model::process_sample(float in) noexcept {
@@ -274,17 +341,24 @@ float Model::process_sample(float in) noexcept {
   return state.sample_out[0];
 }
 
-int Model::frame_period() const noexcept { return state_->frame_period; }
+Model::FramePeriod Model::frame_period() const noexcept { return state_->period; }
 
 int Model::output_frames(int frames) const noexcept {
   if (frames <= 0) return 0;
-  if (state_->frame_period == 1) return frames;
-  for (const Kernel* kernel : state_->chain) frames = kernel->output_frames(frames);
-  return frames;
+  const FramePeriod& period = state_->period;
+  if (period.input_frames == 1 && period.output_frames == 1) return frames;
+  // Output frame m is due in the call that takes input frame floor(m P), P = input_frames / output_frames: those
+  // with clock <= m P < clock + frames.
+  const std::int64_t clock = state_->clock;
+  return static_cast<int>(ceil_div((clock + frames) * period.output_frames, period.input_frames) -
+                          ceil_div(clock * period.output_frames, period.input_frames));
 }
 
 int Model::max_output_frames(int frames) const noexcept {
-  return frames <= 0 ? 0 : (frames + state_->frame_period - 1) / state_->frame_period;
+  if (frames <= 0) return 0;
+  const FramePeriod& period = state_->period;
+  const std::int64_t most = ceil_div(static_cast<std::int64_t>(frames) * period.output_frames, period.input_frames);
+  return static_cast<int>(std::min<std::int64_t>(most, std::numeric_limits<int>::max()));
 }
 
 int Model::input_channels() const noexcept { return state_->definition.input_channels; }

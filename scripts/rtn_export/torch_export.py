@@ -6,7 +6,7 @@ operations are replayed on symbolic values that know the tensor layout, (batch, 
 (batch, channels, time), so that Conv1d/BatchNorm1d between transposes are checked, not guessed.
 
 What the chain may contain: Linear, Conv1d (padding 0: rtn's causal streaming convolution; a stride > 1 after
-its causal left padding, a decimating layer), GRU
+its causal left padding, a decimating layer), ConvTranspose1d (padding 0, an upsampling layer), GRU
 and LSTM (batch_first, unidirectional, taking output[0] of their tuple), BatchNorm1d (its inference
 form, with the running statistics), MaxPool1d/AvgPool1d on (batch, time, channels) (pooling each frame's
 channels; ceil_mode=False), Tanh/ReLU/Sigmoid/ELU/LeakyReLU/PReLU/Softmax and their functional
@@ -274,6 +274,31 @@ def _conv1d(builder: TorchChainBuilder, module: nn.Conv1d, where, what, args, kw
     return builder._emit(layer, BCT)
 
 
+def conv_transpose1d_layer(module: nn.ConvTranspose1d, where: str, what: str) -> Layer:
+    if _single(module.padding) != 0:
+        raise ExportError(f"{where}: {what} has padding={_single(module.padding)}, which crops the first output "
+                          "frames: rtn's streaming transposed convolution would need input that has not arrived "
+                          "(a look-ahead). Use padding=0 (and crop the start yourself if you must)")
+    if module.padding_mode != "zeros":
+        raise ExportError(f"{where}: {what} has padding_mode='{module.padding_mode}'; rtn needs 'zeros'")
+    # output_padding only lengthens the end of a finite output: a stream has no end, so it is left out.
+    params = {"in_channels": module.in_channels, "out_channels": module.out_channels,
+              "kernel_size": _single(module.kernel_size), "stride": _single(module.stride),
+              "dilation": _single(module.dilation), "groups": int(module.groups), "bias": module.bias is not None}
+    return Layer("conv_transpose1d", params, _state(module), source=f"{what} at {where}")
+
+
+def _conv_transpose1d(builder: TorchChainBuilder, module: nn.ConvTranspose1d, where, what, args, kwargs):
+    if len(args) > 1 or kwargs.get("output_size") is not None:
+        raise ExportError(f"{where}: {what} is given an output_size; rtn's stream writes stride frames per input "
+                          "frame, without an end to size")
+    layer = conv_transpose1d_layer(module, where, what)
+    stream = builder._consume(_single_input(args[:1], kwargs, where, what), where, what)
+    _require_layout(stream, BCT, where, what, "PyTorch's ConvTranspose1d takes channels in dimension 1; "
+                    "transpose(1, 2) before it")
+    return builder._emit(layer, BCT)
+
+
 def recurrent_layer(module: nn.RNNBase, where: str, what: str) -> Layer:
     if module.bidirectional:
         raise ExportError(f"{where}: {what} is bidirectional; rtn runs causal, unidirectional recurrent layers")
@@ -431,6 +456,7 @@ from .torch_frames import FRAME_FUNCTIONS, FRAME_METHODS, FRAME_MODULES  # noqa:
 _MODULE_HANDLERS: List[Tuple[type, Callable]] = [
     (nn.Linear, _linear),
     (nn.Conv1d, _conv1d),
+    (nn.ConvTranspose1d, _conv_transpose1d),
     (nn.LSTM, _recurrent),
     (nn.GRU, _recurrent),
     (nn.BatchNorm1d, _batchnorm),

@@ -44,7 +44,7 @@ class OffsetBuffer {
 
 std::vector<float> run_at_offsets(Kernel& kernel, const std::vector<float>& input, int in_offset, int out_offset) {
   const std::size_t in_count = static_cast<std::size_t>(kFrames) * kernel.input_size();
-  const std::size_t out_count = static_cast<std::size_t>(kFrames) * kernel.output_size();  // enough for any stride
+  const std::size_t out_count = static_cast<std::size_t>(kernel.spec().max_output_frames(kFrames)) * kernel.output_size();
   OffsetBuffer in(in_count, in_offset);
   OffsetBuffer out(out_count, out_offset);
   std::memcpy(in.data(), input.data(), in_count * sizeof(float));

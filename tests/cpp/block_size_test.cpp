@@ -12,15 +12,19 @@ namespace {
 constexpr int kFrames = 3000;
 constexpr int kMaxBlock = 512;
 
+// A strided or transposed kernel writes output_frames() of each block: the output is their concatenation.
 std::vector<float> run_in_blocks(Kernel& kernel, const std::vector<float>& input, const std::vector<int>& blocks) {
-  std::vector<float> output(static_cast<std::size_t>(kFrames) * kernel.output_size());
+  std::vector<float> output(static_cast<std::size_t>(kernel.spec().max_output_frames(kFrames)) * kernel.output_size());
   kernel.reset();
   int first = 0;
+  std::size_t written = 0;
   for (std::size_t b = 0; first < kFrames; ++b) {
     const int count = std::min(blocks[b % blocks.size()], kFrames - first);
+    const int outputs = kernel.output_frames(count);
     kernel.process(input.data() + static_cast<std::size_t>(first) * kernel.input_size(),
-                   output.data() + static_cast<std::size_t>(first) * kernel.output_size(), count);
+                   output.data() + written * kernel.output_size(), count);
     first += count;
+    written += static_cast<std::size_t>(outputs);
   }
   return output;
 }

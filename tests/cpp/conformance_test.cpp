@@ -44,12 +44,14 @@ std::string case_name(const ::testing::TestParamInfo<ConformanceCase>& info) {
 }
 
 // Runs the kernel over `input` in pieces of `block` frames, with guard sentinels after the output. A
-// decimating (strided) kernel writes output_frames() of each piece: the output is their concatenation.
+// decimating (strided) or upsampling (transposed) kernel writes output_frames() of each piece: the output is
+// their concatenation.
 std::vector<float> run_kernel(Kernel& kernel, const std::vector<float>& input, int frames, int block) {
   const int in = kernel.input_size(), out = kernel.output_size();
   kernel.prepare(block);
   std::vector<float> output;
-  std::vector<float> piece(static_cast<std::size_t>(block) * out + kGuardFloats, kSentinel);
+  std::vector<float> piece(static_cast<std::size_t>(kernel.spec().max_output_frames(block)) * out + kGuardFloats,
+                           kSentinel);
   for (int first = 0; first < frames; first += block) {
     const int count = std::min(block, frames - first);
     const int outputs = kernel.output_frames(count);
@@ -66,11 +68,6 @@ std::vector<float> run_kernel(Kernel& kernel, const std::vector<float>& input, i
   return output;
 }
 
-// Output frames of `frames` input frames from reset(): ceil(frames / time stride).
-std::size_t output_frames(const LayerSpec& spec, int frames) {
-  return static_cast<std::size_t>((frames + spec.time_stride() - 1) / spec.time_stride());
-}
-
 class Conformance : public ::testing::TestWithParam<ConformanceCase> {};
 
 TEST_P(Conformance, MatchesLibtorch) {
@@ -82,7 +79,8 @@ TEST_P(Conformance, MatchesLibtorch) {
   const std::vector<float> input = random_signal(kSteps, test.spec.input_size, rng, amplitude);
   const std::vector<float> input_copy = input;
   const std::vector<float> expected = torch_reference(test.spec, weights, input, kSteps);
-  ASSERT_EQ(expected.size(), output_frames(test.spec, kSteps) * test.spec.output_size);
+  // From reset(): ceil(frames / time stride) * time upsampling.
+  ASSERT_EQ(expected.size(), static_cast<std::size_t>(test.spec.max_output_frames(kSteps)) * test.spec.output_size);
 
   const auto kernel = test.entry->create(test.spec, weights);
   ASSERT_EQ(kernel->implementation(), test.entry->implementation);
@@ -97,8 +95,9 @@ TEST_P(Conformance, MatchesLibtorch) {
   const std::vector<float> one_block = run_kernel(*kernel, input, kSteps, kSteps);
   EXPECT_LE(error(one_block), bound) << "one block, " << test.spec.to_string();
 
-  if (test.spec.time_stride() > 1) {
-    // A decimating kernel's phase across calls: blocks that are not multiples of the stride.
+  if (test.spec.time_stride() > 1 || test.spec.time_upsampling() > 1) {
+    // A decimating kernel's phase, an upsampling one's overlapping tail across calls: blocks that are not
+    // multiples of the stride.
     const std::vector<float> blocks_of_7 = run_kernel(*kernel, input, kSteps, 7);
     EXPECT_LE(error(blocks_of_7), bound) << "blocks of 7, " << test.spec.to_string();
   }

@@ -18,6 +18,15 @@ TEST(LayerSpec, KeysAreReadableAndDistinguishWhatMatters) {
   EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 2, 4, true, 3).time_stride(), 3);
   EXPECT_EQ(LayerSpec::conv1d(8, 16, 3).time_stride(), 1);
   EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 1, 1, true, 0).validate(), "stride must be at least 1, got 0");
+  // A transposed convolution upsamples: stride output frames per input frame.
+  const LayerSpec transposed = LayerSpec::conv_transpose1d(8, 16, 3, 4, 2, 2);
+  EXPECT_EQ(transposed.to_string(), "conv_transpose1d(in=8,out=16,kernel=3,stride=4,dilation=2,groups=2,bias=1)");
+  EXPECT_EQ(transposed.time_upsampling(), 4);
+  EXPECT_EQ(transposed.time_stride(), 1);
+  EXPECT_EQ(transposed.max_output_frames(5), 20);
+  EXPECT_EQ(LayerSpec::conv1d(8, 16, 3, 1, 1, true, 3).max_output_frames(7), 3);
+  EXPECT_EQ(LayerSpec::conv_transpose1d(8, 6, 3, 2, 1, 4).validate(),
+            "groups (4) must divide both input channels (8) and output channels (6)");
   std::unordered_set<LayerSpec, LayerSpecHash> specs = {LayerSpec::dense(8, 8), LayerSpec::dense(8, 8, false),
                                                         LayerSpec::conv1d(8, 8, 1), LayerSpec::elu(8, 0.5f),
                                                         LayerSpec::elu(8, 1.0f)};

@@ -144,7 +144,8 @@ void expect_builds_and_runs(const rtn::ModelDefinition& definition) {
     rtn::Model model = rtn::Model::build(definition, selection);
     const int frames = 16;
     std::vector<float> in(static_cast<std::size_t>(frames) * definition.input_channels, 0.25f);
-    std::vector<float> out(static_cast<std::size_t>(frames) * definition.output_channels, -1.0f);
+    // A strided layer writes fewer frames, a transposed one more.
+    std::vector<float> out(static_cast<std::size_t>(model.output_frames(frames)) * definition.output_channels, -1.0f);
     model.process(in.data(), out.data(), frames);
     for (float value : out) EXPECT_TRUE(std::isfinite(value));
   }
@@ -180,6 +181,11 @@ std::vector<GoodLayerCase> good_layer_cases() {
        "\"groups\": 2, \"stride\": 3, \"weights\": " +
            weights_json(conv_weights) + "}",
        4, LayerSpec::conv1d(4, 6, 3, 2, 2, true, 3), conv_weights},
+      {"conv_transpose1d (upsampling), PyTorch's weight layout [in][out/groups][k]",
+       "{\"type\": \"conv_transpose1d\", \"in_channels\": 4, \"out_channels\": 6, \"kernel_size\": 3, "
+       "\"stride\": 2, \"dilation\": 2, \"groups\": 2, \"padding\": 0, \"weights\": " +
+           weights_json({{"weight", {4, 3, 3}}, {"bias", {6}}}) + "}",
+       4, LayerSpec::conv_transpose1d(4, 6, 3, 2, 2, 2, true), {{"weight", {4, 3, 3}}, {"bias", {6}}}},
       {"conv1d with defaults",
        "{\"type\": \"conv1d\", \"in_channels\": 2, \"out_channels\": 1, \"kernel_size\": 1, \"weights\": " +
            weights_json({{"weight", {1, 2, 1}}, {"bias", {1}}}) + "}",
@@ -614,6 +620,21 @@ TEST(ModelFileErrors, InconsistentSpecs) {
   EXPECT_THAT(
       error_of(model_json(3, 3, {"{\"type\": \"prelu\", \"num_parameters\": 2}"})),
       StartsWith("model.json: layers[0]: prelu num_parameters must be 1 or the channel count (3), got 2"));
+}
+
+// What a streaming transposed convolution cannot do, with the reason; what it does not know, named.
+TEST(ModelFileErrors, TransposedConvolution) {
+  const std::string layer = "{\"type\": \"conv_transpose1d\", \"in_channels\": 2, \"out_channels\": 2, "
+                            "\"kernel_size\": 3, \"stride\": 2, ";
+  EXPECT_EQ(error_of(model_json(2, 2, {layer + "\"padding\": 1}"})),
+            "model.json: layers[0]: padding (1) must be 0: a transposed convolution's padding crops the first output "
+            "frames, so the stream's first frame would need input that has not arrived (a look-ahead a causal stream "
+            "cannot have)");
+  EXPECT_THAT(error_of(model_json(2, 2, {layer + "\"output_padding\": 1}"})),
+              StartsWith("model.json: layers[0].output_padding: unknown key in conv_transpose1d"));
+  EXPECT_EQ(error_of(model_json(2, 2, {"{\"type\": \"conv_transpose1d\", \"in_channels\": 2, \"out_channels\": 2, "
+                                        "\"kernel_size\": 3, \"stride\": 0}"})),
+            "model.json: layers[0].stride: expected an integer >= 1, got 0");
 }
 
 // Pooling windows that PyTorch refuses or that leave a frame without output, each with its numbers.

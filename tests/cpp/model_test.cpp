@@ -159,7 +159,8 @@ TEST(Model, RejectsChainsThatDoNotFit) {
   std::mt19937 rng(3);
   decimating_skip.layers.insert(decimating_skip.layers.begin(), {strided, random_weights(strided, rng)});
   EXPECT_THAT(build_error(decimating_skip),
-              HasSubstr("input_skip adds input frame t to output frame t, but the layers decimate by 2"));
+              HasSubstr("input_skip adds input frame t to output frame t, but the layers give 1 output frames per 2 "
+                        "input frames"));
 
   ModelDefinition bad_weight = lstm_model(false);
   bad_weight.layers[0].weights["weight_hh_l0"].shape = {48, 11};

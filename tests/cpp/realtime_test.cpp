@@ -38,7 +38,7 @@ TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
   const auto kernel = GetParam().create(spec, random_weights(spec, rng));
   kernel->prepare(256);
   const std::vector<float> input = random_signal(256, spec.input_size, rng);
-  std::vector<float> output(256 * static_cast<std::size_t>(spec.output_size));
+  std::vector<float> output(static_cast<std::size_t>(spec.max_output_frames(256)) * spec.output_size);
   CountAllocations counter;
   for (int frames : {1, 1, 7, 64, 256, 3}) kernel->process(input.data(), output.data(), frames);
   kernel->reset();
@@ -50,13 +50,14 @@ TEST_P(NoAllocation, ProcessAndResetNeverAllocate) {
 TEST(NoAllocation, LargeLayersOnEveryBackend) {
   for (const LayerSpec& spec : {LayerSpec::conv1d(128, 128, 5, 2), LayerSpec::dense(256, 256), LayerSpec::lstm(64, 128),
                                 LayerSpec::lstm(64, 64, 2), LayerSpec::dense(64, 64),
-                                LayerSpec::conv2d(8, 16, 64, 3, 5, 4, 2, true)}) {
+                                LayerSpec::conv2d(8, 16, 64, 3, 5, 4, 2, true),
+                                LayerSpec::conv_transpose1d(128, 96, 6, 3, 2, 2)}) {
     for (Implementation backend : implementations_for(spec)) {
       std::mt19937 rng(6);
       const auto kernel = create_kernel(spec, backend, random_weights(spec, rng));
       kernel->prepare(512);
       const std::vector<float> input = random_signal(512, spec.input_size, rng);
-      std::vector<float> output(512 * static_cast<std::size_t>(spec.output_size));
+      std::vector<float> output(static_cast<std::size_t>(spec.max_output_frames(512)) * spec.output_size);
       CountAllocations counter;
       for (int frames : {1, 33, 512}) kernel->process(input.data(), output.data(), frames);
       EXPECT_EQ(counter.count(), 0u) << spec.to_string() << " on " << backend.name();
@@ -117,6 +118,35 @@ TEST(NoAllocation, DecimatingModelNeverAllocates) {
     for (int i = 0; i < 7; ++i) (void)model.process_sample(0.25f);
     model.reset();
     EXPECT_EQ(counter.count(), 0u) << backend.name();
+  }
+}
+
+// Transposed convolutions: an upsampler (period 1/3) and a stride-2 encoder with a stride-2 decoder (period 1,
+// frames waiting between calls), in place, per sample, in blocks that are not multiples of the strides.
+TEST(NoAllocation, TransposedModelsNeverAllocate) {
+  std::mt19937 rng(6);
+  const auto make = [&rng](const std::vector<LayerSpec>& specs) {
+    ModelDefinition definition;
+    for (const LayerSpec& spec : specs) definition.layers.push_back({spec, random_weights(spec, rng)});
+    return definition;
+  };
+  const ModelDefinition upsampler = make({LayerSpec::conv_transpose1d(1, 8, 5, 3, 2), LayerSpec::gru(8, 8),
+                                          LayerSpec::conv_transpose1d(8, 1, 3, 1, 1)});
+  const ModelDefinition same_rate = make({LayerSpec::conv1d(1, 8, 4, 1, 1, true, 2), LayerSpec::lstm(8, 8),
+                                          LayerSpec::conv_transpose1d(8, 4, 4, 2, 1, 4), LayerSpec::dense(4, 1)});
+  for (const ModelDefinition* definition : {&upsampler, &same_rate}) {
+    for (Implementation backend : compiled_implementations()) {
+      Model model = Model::build(*definition, {backend, {}});
+      model.prepare(128);
+      std::vector<float> buffer = random_signal(model.max_output_frames(1000), 1, rng);
+      CountAllocations counter;
+      model.process(buffer.data(), buffer.data(), 1000);  // longer than max_block, in place
+      (void)model.output_frames(17);
+      model.process(buffer.data(), buffer.data(), 17);
+      for (int i = 0; i < 7; ++i) (void)model.process_sample(0.25f);
+      model.reset();
+      EXPECT_EQ(counter.count(), 0u) << backend.name();
+    }
   }
 }
 

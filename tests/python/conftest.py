@@ -5,6 +5,8 @@ The suite runs under two interpreters (see scripts/test_python.sh): Debian's /us
 python3-torch for test_export_torch.py, and a venv with tensorflow-cpu for test_export_keras.py. This file
 imports neither framework.
 """
+import fractions
+import math
 import os
 import pathlib
 import struct
@@ -81,9 +83,11 @@ def read_wav(path):
     return numpy.asarray(samples, dtype=numpy.float32).reshape(-1, channels), sample_rate
 
 
-def run_rtn(model_path, signal: numpy.ndarray, directory, period: int = 1) -> numpy.ndarray:
+def run_rtn(model_path, signal: numpy.ndarray, directory, period=1) -> numpy.ndarray:
     """Runs `rtn process MODEL in.wav out.wav` on signal (time, channels); returns (time, channels_out).
-    `period`: a decimating model's input frames per output frame (its output file has that lower rate)."""
+    `period`: input frames per output frame (an int or a fractions.Fraction: 6 for a model that decimates by 6,
+    Fraction(1, 3) for one that upsamples by 3); its output file has the rate divided by it."""
+    period = fractions.Fraction(period)
     directory = pathlib.Path(directory)
     source, result = directory / "in.wav", directory / "out.wav"
     write_wav(source, signal)
@@ -92,8 +96,8 @@ def run_rtn(model_path, signal: numpy.ndarray, directory, period: int = 1) -> nu
     assert completed.returncode == 0, (f"rtn process failed ({completed.returncode}):\n{completed.stdout}"
                                        f"{completed.stderr}")
     output, sample_rate = read_wav(result)
-    assert sample_rate == SAMPLE_RATE // period
-    expected_frames = -(-signal.shape[0] // period)
+    assert sample_rate == SAMPLE_RATE / period
+    expected_frames = math.ceil(signal.shape[0] / period)
     assert output.shape[0] == expected_frames, f"rtn wrote {output.shape[0]} frames for {signal.shape[0]}"
     return output
 

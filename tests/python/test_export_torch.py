@@ -2,6 +2,7 @@
 `rtn process`, compared with torch's own output (<= 1e-4 abs). Run with Debian's python3 (python3-torch):
     /usr/bin/python3 -m pytest tests/python/test_export_torch.py
 """
+import fractions
 import json
 import subprocess
 import sys
@@ -226,6 +227,65 @@ def test_strided_conv1d_decimates(tmp_path, rtn_process, signal, frames):
     expected = torch_output(model, source)
     assert expected.shape[0] == -(-frames // 6)  # ceil: PyTorch's length on the causally padded input
     assert_close(rtn_process(path, source, period=6), expected)
+
+
+class EncoderDecoder(nn.Module):
+    """A stride-2 encoder, a GRU at half rate, a stride-2 transposed decoder (groups 2, a kernel longer than the
+    stride, so frames overlap): one output frame per input frame, as an effect needs."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Conv1d(2, 6, 4, stride=2)  # receptive field 3
+        self.gru = nn.GRU(6, 6, batch_first=True)
+        self.decoder = nn.ConvTranspose1d(6, 4, 5, stride=2, groups=2, output_padding=1)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        y = self.encoder(F.pad(x.transpose(1, 2), (3, 0)))
+        y, _ = self.gru(y.transpose(1, 2))
+        return self.head(self.decoder(y.transpose(1, 2)).transpose(1, 2))
+
+
+class Upsampler(nn.Module):
+    """ConvTranspose1d by 3 (dilated: its taps reach past the stride) and an LSTM at three times the rate."""
+
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose1d(1, 5, 3, stride=3, dilation=2)
+        self.lstm = nn.LSTM(5, 4, batch_first=True)
+        self.head = nn.Linear(4, 1, bias=False)
+
+    def forward(self, x):
+        y, _ = self.lstm(torch.tanh(self.up(x.transpose(1, 2))).transpose(1, 2))
+        return self.head(y)
+
+
+@pytest.mark.parametrize("frames", [2400, 2399])
+def test_transposed_conv1d_after_a_stride_keeps_the_rate(tmp_path, rtn_process, signal, frames):
+    torch.manual_seed(14)
+    model = EncoderDecoder().eval()
+    path = tmp_path / "model.json"
+    document = rtn_export.export_torch(model, path)
+    transposed = [layer for layer in document["layers"] if layer["type"] == "conv_transpose1d"]
+    assert [(layer["stride"], layer["groups"]) for layer in transposed] == [(2, 2)]
+    assert "output_padding" not in transposed[0]
+    source = signal(frames, 2)
+    expected = torch_output(model, source)
+    # The stream's output frames are PyTorch's first ones: the rest need inputs after the signal's end.
+    assert expected.shape[0] >= frames
+    assert_close(rtn_process(path, source), expected[:frames])
+
+
+@pytest.mark.parametrize("frames", [2400, 2399])
+def test_transposed_conv1d_upsamples(tmp_path, rtn_process, signal, frames):
+    torch.manual_seed(15)
+    model = Upsampler().eval()
+    path = tmp_path / "model.json"
+    rtn_export.export_torch(model, path)
+    source = signal(frames)
+    expected = torch_output(model, source)
+    assert expected.shape[0] == (frames - 1) * 3 + 5  # PyTorch's length: 2 frames more than the stream's
+    assert_close(rtn_process(path, source, period=fractions.Fraction(1, 3)), expected[:3 * frames])
 
 
 class Spectral(nn.Module):
@@ -526,6 +586,15 @@ class StridedWithoutPadding(nn.Module):
         return self.conv(x.transpose(1, 2)).transpose(1, 2)
 
 
+class PaddedTransposed(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = nn.ConvTranspose1d(1, 1, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.up(x.transpose(1, 2)).transpose(1, 2)
+
+
 class Wrapper(nn.Module):
     def __init__(self, inner):
         super().__init__()
@@ -546,6 +615,8 @@ ERROR_CASES = {
     "conv_same": (nn.Sequential(nn.Conv1d(1, 1, 3, padding="same")), r"padding='same'"),
     "conv_stride_unpadded": (StridedWithoutPadding(), r"layer 'conv'.*stride=2; a strided conv1d needs its causal "
                                                       r"left padding right before it, F\.pad\(x, \(2, 0\)\)"),
+    "transposed_padding": (PaddedTransposed(), r"layer 'up'.*padding=1, which crops the first output frames.*"
+                                                r"look-ahead"),
     "conv_layout": (ConvWithoutTranspose(), r"layer 'conv'.*Conv1d is applied to \(batch, time, channels\) "
                                             r"but needs \(batch, channels, time\)"),
     "wrong_pad": (wrong_pad_model(), r"pads the time axis by 2.*needs exactly.*= 4"),

@@ -33,8 +33,9 @@ class Kernel {
   // output as processing it at once. Never allocates, locks, throws or does I/O.
   virtual void process(const float* in, float* out, int frames) noexcept = 0;
   // The frames the next process() of `frames` input frames writes: `frames`, but for a decimating layer
-  // (spec().time_stride() > 1), whose outputs fall on every time_stride()-th input frame since reset(); at
-  // most ceil(frames / time_stride()). Never allocates.
+  // (spec().time_stride() > 1), whose outputs fall on every time_stride()-th input frame since reset(), and
+  // an upsampling one (frames * spec().time_upsampling()); at most spec().max_output_frames(frames). Never
+  // allocates.
   virtual int output_frames(int frames) const noexcept { return frames; }
 
  private:

@@ -83,6 +83,9 @@ struct LayerDescriptor {
   // Input frames per output frame, for a decimating layer (conv1d's stride); nullptr: 1. Its kernels
   // override Kernel::output_frames().
   int (*time_stride)(const LayerSpec& spec) = nullptr;
+  // Output frames per input frame, for an upsampling layer (conv_transpose1d's stride); nullptr: 1. Its kernels
+  // override Kernel::output_frames() too.
+  int (*time_upsampling)(const LayerSpec& spec) = nullptr;
   // The key after the kind's name, when the parameters cannot say it (wavenet: its architecture).
   std::string (*key)(const LayerSpec& spec) = nullptr;
 

@@ -33,6 +33,7 @@ enum class LayerKind {
   batchnorm2d,
   maxpool1d,  // pooling along the features of each frame
   avgpool1d,
+  conv_transpose1d,  // a streaming transposed convolution: `stride` output frames per input frame
 };
 
 // Every registered kind, in LayerKind's order (those registered at run time last).
@@ -58,7 +59,8 @@ struct LayerSpec {
   int out_channels = 1;         // conv2d: channels of each output feature
   int kernel_features = 1;      // conv2d: taps along features (kernel_size and dilation are along time)
   // conv2d, pooling: the step along a frame's features. conv1d: along time, one output frame per `stride`
-  // input frames (a decimating layer: docs/strided-convolutions.md).
+  // input frames (a decimating layer); conv_transpose1d: `stride` output frames per input frame (an upsampling
+  // layer): docs/strided-convolutions.md.
   int stride = 1;
   bool same_padding = false;    // conv2d: TensorFlow's "same" zero padding along features, else "valid" (none)
   int padding = 0;              // pooling: implicit padding at both ends of a frame's features
@@ -82,6 +84,10 @@ struct LayerSpec {
   static LayerSpec dense(int in, int out, bool bias = true);
   static LayerSpec conv1d(int in, int out, int kernel_size, int dilation = 1, int groups = 1, bool bias = true,
                           int stride = 1);
+  // PyTorch ConvTranspose1d(in, out, kernel_size, stride, dilation=dilation, groups=groups, bias=bias), streaming:
+  // `stride` output frames per input frame (docs/strided-convolutions.md).
+  static LayerSpec conv_transpose1d(int in, int out, int kernel_size, int stride, int dilation = 1, int groups = 1,
+                                    bool bias = true);
   static LayerSpec gru(int in, int hidden, int num_layers = 1, bool bias = true);  // reset_after = true
   static LayerSpec lstm(int in, int hidden, int num_layers = 1, bool bias = true);
   static LayerSpec batchnorm1d(int channels, float epsilon = 1e-5f);
@@ -118,6 +124,11 @@ struct LayerSpec {
   // Input frames per output frame: 1, but for a decimating layer (conv1d's stride). From reset(), L input
   // frames give ceil(L / time_stride()) output frames.
   int time_stride() const;
+  // Output frames per input frame: 1, but for an upsampling layer (conv_transpose1d's stride).
+  int time_upsampling() const;
+  // The most output frames a process() of `frames` input frames writes, whatever the layer's phase, and what
+  // `frames` input frames from reset() give: ceil(frames / time_stride()) * time_upsampling().
+  int max_output_frames(int frames) const;
 
   bool operator==(const LayerSpec& other) const;
   bool operator!=(const LayerSpec& other) const { return !(*this == other); }

@@ -92,24 +92,35 @@ class Model {
   // Clears all layer state. Never allocates.
   void reset() noexcept;
   // frames x input_channels interleaved floats in, output_frames(frames) x output_channels out (frames x
-  // output_channels but for a decimating model); any frames >= 0.
-  // in and out may be the same buffer (of max(in, out) channels x frames floats), whatever the channel
-  // counts and frames; other partial overlaps are not supported. frames == 0 does nothing (in and out may
-  // then be null). Denormals are flushed for the duration of the call.
+  // output_channels but for a model whose frame_period() is not 1); any frames >= 0.
+  // in and out may be the same buffer (of max(in, out) channels x max(frames, max_output_frames(frames))
+  // floats), whatever the channel counts and frames; other partial overlaps are not supported. frames == 0
+  // does nothing (in and out may then be null). Denormals are flushed for the duration of the call.
   // Never allocates, locks, throws or does I/O.
   void process(const float* in, float* out, int frames) noexcept;
-  // One frame of a mono model (per-sample use). A decimating model has a new output every frame_period()
-  // calls only (when output_frames(1) is 1); the calls between return the last one. Never allocates.
+  // One frame of a mono model (per-sample use). A decimating model has a new output every few calls only
+  // (when output_frames(1) is 1), and the calls between return the last one; an upsampling model writes
+  // several frames per input frame, of which this returns the first (use process()). Never allocates.
   float process_sample(float in) noexcept;
 
-  // A decimating model (one with a strided conv1d, docs/strided-convolutions.md) has an output frame every
-  // frame_period() input frames: those that fall on multiples of it since reset(). 1 for every other model.
-  int frame_period() const noexcept;
-  // The output frames the next process() of `frames` input frames writes: `frames` for a period of 1. Never
-  // allocates.
+  // Strided and transposed convolutions change the frame rate inside a model (docs/strided-convolutions.md):
+  // the output has `output_frames` frames per `input_frames` input frames, a reduced fraction. Output frame m
+  // is written by the call that takes input frame floor(m * input_frames / output_frames) (counting from
+  // reset()). {1, 1} for a model without them, or whose strides cancel out.
+  struct FramePeriod {
+    int input_frames = 1;
+    int output_frames = 1;
+    bool operator==(const FramePeriod& other) const noexcept {
+      return input_frames == other.input_frames && output_frames == other.output_frames;
+    }
+    bool operator!=(const FramePeriod& other) const noexcept { return !(*this == other); }
+  };
+  FramePeriod frame_period() const noexcept;
+  // The output frames the next process() of `frames` input frames writes: `frames` for a period of {1, 1}.
+  // Never allocates.
   int output_frames(int frames) const noexcept;
-  // The most output_frames(frames) can be, whatever the phase: ceil(frames / frame_period()), what to size an
-  // output buffer for. Never allocates.
+  // The most output_frames(frames) can be, whatever the phase: ceil(frames * output_frames / input_frames) of
+  // the period, what to size an output buffer for. Never allocates.
   int max_output_frames(int frames) const noexcept;
 
   int input_channels() const noexcept;
@@ -128,8 +139,9 @@ class Model {
  private:
   struct State;
   explicit Model(std::unique_ptr<State> state);
-  // One block of at most max_block() frames through the layers, the skip and the output gain; `input` is
-  // already scaled and finite, and apart from `out`. Returns the output frames it wrote.
+  // One block of at most max_block() frames (fewer when the layers upsample: State::chain_block) through the
+  // layers, the skip and the output gain; `input` is already scaled and finite, and apart from `out`. Returns
+  // the output frames it wrote.
   int run_chain(const float* input, float* out, int block) noexcept;
   // process() for the rest: blocks longer than max_block(), an input gain, non-finite input, or `in` and
   // `out` overlapping. Apart, so that the common case's code stays small.

@@ -63,14 +63,17 @@ std::string loaded_blas() {
 struct TorchStreamingModel::Impl {
   ModelDefinition definition;  // metadata; the weights live in the modules
   std::vector<std::unique_ptr<TorchLayer>> layers;
+  std::vector<LayerSpec> specs;  // each layer's, for the frames it writes
 };
 
 TorchStreamingModel::TorchStreamingModel(const ModelDefinition& definition)
     : impl_(std::make_unique<Impl>()) {
   impl_->definition = definition;
   impl_->definition.layers.clear();
-  for (const LayerDefinition& layer : definition.layers)
+  for (const LayerDefinition& layer : definition.layers) {
     impl_->layers.push_back(streaming_layer(layer.spec, layer.weights));
+    impl_->specs.push_back(layer.spec);
+  }
 }
 
 TorchStreamingModel::TorchStreamingModel(const LayerSpec& spec, const Weights& weights)
@@ -102,6 +105,11 @@ void TorchStreamingModel::reset() {
 
 int TorchStreamingModel::input_channels() const noexcept { return impl_->definition.input_channels; }
 int TorchStreamingModel::output_channels() const noexcept { return impl_->definition.output_channels; }
+
+int TorchStreamingModel::max_output_frames(int frames) const {
+  for (const LayerSpec& spec : impl_->specs) frames = spec.max_output_frames(frames);
+  return frames;
+}
 
 std::string torch_configuration() {
   std::string blas_info = "unknown";

@@ -23,7 +23,8 @@ class TorchStreamingModel {
   TorchStreamingModel& operator=(TorchStreamingModel&&) noexcept;
 
   // frames x input_channels interleaved floats in, frames x output_channels out (fewer frames for a model
-  // with strided convolutions: returns how many). The input is wrapped without a copy; the output is copied
+  // with strided convolutions, more with transposed ones, each layer's as soon as it can: returns how many, at
+  // most max_output_frames(frames)). The input is wrapped without a copy; the output is copied
   // out of torch's tensor, as a host needs it in its own buffer. Allocates (libtorch allocates tensors on
   // every call).
   int process(const float* in, float* out, int frames);
@@ -32,6 +33,7 @@ class TorchStreamingModel {
 
   int input_channels() const noexcept;
   int output_channels() const noexcept;
+  int max_output_frames(int frames) const;
 
  private:
   struct Impl;
