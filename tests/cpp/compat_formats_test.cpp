@@ -403,6 +403,27 @@ TEST(FormatDetection, ErrorsNameTheFormat) {
   EXPECT_EQ(error_of(Json{{"format", "rtn"}}), "m.json: version: missing (expected 1)");
 }
 
+// RTNeural's strided convolution: its loader has none (a conv1d is read at stride 1), and its StridedConv1D takes
+// its weights from a PyTorch state dict alone, which says nothing of the layer. Both refused, saying why.
+TEST(FormatDetection, RtneuralStridedConvolutionsAreRefusedWithTheReason) {
+  Json keras = keras_model();
+  keras["layers"][1]["strides"] = {3};
+  EXPECT_THAT(error_of(keras),
+              AllOf(StartsWith("m.json (RTNeural format): layers[1].strides: is 3, but RTNeural's loader reads every "
+                               "conv1d at stride 1 (its StridedConv1D is built in C++ code"),
+                    HasSubstr("rtn does not guess which was meant")));
+  keras["layers"][1]["strides"] = {1};
+  EXPECT_NO_THROW(rtn::parse_model_json(keras.dump(), "m.json"));  // stride 1 is what RTNeural reads
+
+  // RTNeural's models/conv1d_torch_stride_3.json: json.dump(conv.state_dict()).
+  const Json state_dict = {{"weight", array({12, 1, 5})}, {"bias", array({12})}};
+  EXPECT_THAT(error_of(state_dict, "conv1d_torch_stride_3.json"),
+              StartsWith("conv1d_torch_stride_3.json: a PyTorch state dict alone (weight arrays without the layers' "
+                         "kinds or sizes), as RTNeural's torch_helpers load"));
+  EXPECT_THAT(error_of(Json{{"conv.weight", array({2, 1, 3})}, {"lin.bias", array({1})}}),
+              HasSubstr("Export the PyTorch module with rtn_export"));
+}
+
 TEST(FormatDetection, NeuralAmpModeler) {
   // A .nam file is recognised by its content and read by the NAM reader, whose messages name the format.
   const Json nam = {{"version", "0.5.2"},

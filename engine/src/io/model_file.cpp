@@ -35,8 +35,29 @@ bool has_extension(const std::string& source, const char* extension) {
   return found == extension;
 }
 
+// A PyTorch state dict on its own ({"weight": ..., "bias": ...}, "conv.weight", ...): every value an array, a
+// weight among them. RTNeural's torch_helpers read such files into layers built in C++ code (its StridedConv1D,
+// ConvTranspose1D, GRU, ...), which say what the file does not: the layer kinds, strides and dilations.
+bool is_bare_state_dict(const io::Json& root) {
+  if (root.empty()) return false;
+  bool weight = false;
+  for (auto item = root.begin(); item != root.end(); ++item) {
+    if (!item.value().is_array()) return false;
+    const std::string& key = item.key();
+    weight = weight || key == "weight" || (key.size() > 7 && key.compare(key.size() - 7, 7, ".weight") == 0);
+  }
+  return weight;
+}
+
 Format detect(const io::Json& root, const std::string& source) {
   if (!root.is_object() || root.contains("format")) return Format::rtn;
+  if (is_bare_state_dict(root)) {
+    throw Error(source + ": a PyTorch state dict alone (weight arrays without the layers' kinds or sizes), as "
+                "RTNeural's torch_helpers load into layers built in C++ code (Conv1D, StridedConv1D, "
+                "ConvTranspose1D, GRU, LSTM, ...): it does not say the layers' kinds, strides, dilations or "
+                "order, so no loader can read it alone. Export the PyTorch module with rtn_export (python -m "
+                "rtn_export; docs/exporters.md), which writes the architecture with the weights");
+  }
   if (root.contains("architecture")) return Format::nam;
   if (root.contains("model_data") || root.contains("state_dict")) return Format::guitarml;
   if (root.contains("in_shape")) {

@@ -433,6 +433,23 @@ class KerasReader {
 
   // Conv1D (causal): kernel [k][in/groups][out] -> weight [out][in/groups][k]; Keras and PyTorch both
   // cross-correlate, so the taps keep their order (tap k-1 meets the newest input).
+  // RTNeural's loader has no strided conv1d: it reads every "conv1d" at stride 1, whatever the layer says. Its
+  // StridedConv1D is built in C++ code (weights from a PyTorch state dict) and holds each output for `stride`
+  // frames. A file that states a stride means one of the two, and which one is not written: refused
+  // (docs/compatible-formats.md).
+  void refuse_strides(const KerasLayer& layer) const {
+    for (const char* key : {"strides", "stride"}) {
+      const std::optional<int> stride = tuple_integer(layer.object, layer.path, key, kMaxKernelSpan);
+      if (!stride || *stride == 1) continue;
+      fail(member_path(layer.path, key),
+           "is " + std::to_string(*stride) +
+               ", but RTNeural's loader reads every conv1d at stride 1 (its StridedConv1D is built in C++ code, not "
+               "read from this format, and repeats each output for `stride` frames): rtn does not guess which was "
+               "meant. For PyTorch's strided Conv1d (the layers after it at the decimated rate) write rtn JSON "
+               "(conv1d \"stride\", or export the model with rtn_export); docs/compatible-formats.md");
+    }
+  }
+
   void read_conv1d(const KerasLayer& layer, std::vector<LayerDefinition>& out) const {
     expect_weight_count(layer, 1, 2, "[kernel] or [kernel, bias]");
     const Tensor& kernel = layer.weights[0];
@@ -454,6 +471,7 @@ class KerasReader {
                                       kernel.shape_string() + ")");
     }
     const int dilation = tuple_integer(layer.object, path, "dilation", kMaxKernelSpan).value_or(1);
+    refuse_strides(layer);
     if (static_cast<long long>(kernel_size) * dilation > kMaxKernelSpan) {
       fail(path + ".dilation", "kernel_size * dilation is " + std::to_string(kernel_size) + " * " +
                                    std::to_string(dilation) + ", more than the limit of " +
