@@ -8,7 +8,9 @@ skip of amp models). Keras's weight layouts and gate orders are converted to rtn
 - Conv1D kernel [k][in/groups][out] -> weight [out][in/groups][k]. Keras and PyTorch both correlate
   (no kernel flip). padding='causal' is rtn's causal conv exactly; padding='valid' is the same
   computation without the zero-history warm-up (Keras's output i is rtn's output i + (k - 1)·dilation),
-  so it is exported the same way; padding='same' looks ahead and is refused.
+  so it is exported the same way; padding='same' looks ahead and is refused. strides s: rtn's decimating
+  conv1d (docs/strided-convolutions.md); with padding='causal' Keras's outputs are rtn's, with 'valid' they
+  are shifted by (k - 1)·dilation / s outputs (refused when s does not divide (k - 1)·dilation).
 - LSTM kernel [in][4H], recurrent_kernel [H][4H], gates i, f, c, o (= PyTorch's i, f, g, o); one bias
   [4H] -> bias_ih, with bias_hh zeros.
 - GRU gates z, r, h -> PyTorch's r, z, n. reset_after=True (TF2's default): bias [2][3H] = input and
@@ -136,23 +138,31 @@ class KerasChain:
         if config.get("data_format", "channels_last") != "channels_last":
             raise ExportError(f"{where}: data_format='{config['data_format']}'; rtn models are channels_last "
                               "(batch, time, channels)")
-        strides = tuple(config.get("strides", (1,)))
-        if any(int(s) != 1 for s in strides):
-            raise ExportError(f"{where}: strides={strides}; rtn's conv1d has stride 1")
         padding = config.get("padding", "valid")
         if padding not in ("causal", "valid"):
             raise ExportError(f"{where}: padding='{padding}' looks at future samples; rtn's conv1d is causal: "
                               "use padding='causal' (or 'valid')")
         dilation = int(tuple(config.get("dilation_rate", (1,)))[0])
+        stride = int(tuple(config.get("strides", (1,)))[0])
+        size = int(tuple(config.get("kernel_size", (1,)))[0])
+        if stride != 1 and padding == "valid" and (size - 1) * dilation % stride:
+            # Keras's output m ends at input m*stride + (k-1)*d, rtn's (a decimating conv1d) at m*stride: the
+            # same frames shifted only when the stride divides (k-1)*d.
+            raise ExportError(f"{where}: strides=({stride},) with padding='valid': Keras's outputs end on input "
+                              f"frames (kernel_size - 1) * dilation_rate = {(size - 1) * dilation} after a "
+                              f"multiple of {stride}, rtn's strided conv1d on the multiples themselves; use "
+                              "padding='causal'")
         groups = int(config.get("groups", 1))
         kernel = _array(layer.kernel)  # [k][in/groups][out]
         size, per_group, out_channels = kernel.shape
         weights = {"weight": numpy.transpose(kernel, (2, 1, 0))}
         if config.get("use_bias", True):
             weights["bias"] = _array(layer.bias)
-        self.add("conv1d", {"in_channels": per_group * groups, "out_channels": out_channels,
-                            "kernel_size": size, "dilation": dilation, "groups": groups,
-                            "bias": bool(config.get("use_bias", True))}, weights, layer)
+        params = {"in_channels": per_group * groups, "out_channels": out_channels, "kernel_size": size,
+                  "dilation": dilation, "groups": groups, "bias": bool(config.get("use_bias", True))}
+        if stride != 1:  # a decimating layer (docs/strided-convolutions.md)
+            params["stride"] = stride
+        self.add("conv1d", params, weights, layer)
         self.activation(config.get("activation"), layer)
 
     def _Conv2D(self, layer, config):

@@ -147,6 +147,27 @@ def test_valid_conv_stack_two_channels(tmp_path, rtn_process, signal):
     export_and_compare(model, signal(2000, 2), tmp_path, rtn_process, warmup=2 + 6)
 
 
+@pytest.mark.parametrize("frames", [2400, 2399])
+def test_strided_conv1d_decimates(tmp_path, rtn_process, signal, frames):
+    """Conv1D strides 2 ('causal': Keras's outputs are rtn's) and 3 ('valid', (k - 1)·d = 3: Keras's output m
+    is rtn's m + 1), a GRU between them at the decimated rate: one output frame per 6 input frames."""
+    model = randomise(sequential(
+        2,
+        layers.Conv1D(6, 4, strides=2, padding="causal", activation="tanh"),
+        layers.GRU(8, return_sequences=True),
+        layers.Conv1D(4, 4, strides=3, padding="valid", groups=2),
+        layers.Dense(1)), 16)
+    path = tmp_path / "model.json"
+    document = rtn_export.export_keras(model, path)
+    assert [layer.get("stride", 1) for layer in document["layers"] if layer["type"] == "conv1d"] == [2, 3]
+    source = signal(frames, 2)
+    expected = keras_output(model, source)
+    actual = rtn_process(path, source, period=6)
+    assert actual.shape[0] == -(-frames // 6)
+    assert expected.shape[0] == actual.shape[0] - 1
+    assert_close(actual[1:], expected)
+
+
 def test_spectral_conv2d_batchnorm_stack(tmp_path, rtn_process, signal):
     """Frames of 9 features x 2 channels through Conv2D (valid and strided; same with one time tap, grouped;
     dilated in time), BatchNormalization on 4-D tensors, and a Reshape to a flat frame for a Dense head."""
@@ -255,7 +276,9 @@ ERROR_CASES = {
                    r"unsupported operation keras\.layers\.LayerNormalization at layer 'norm'"),
     "same_padding": (lambda: sequential(1, layers.Conv1D(2, 3, padding="same", name="conv")),
                      r"layer 'conv' \(Conv1D\): padding='same'"),
-    "strides": (lambda: sequential(1, layers.Conv1D(2, 3, strides=2, name="conv")), r"strides=\(2,\)"),
+    "strides_valid": (lambda: sequential(1, layers.Conv1D(2, 3, strides=3, name="conv")),
+                      r"layer 'conv' \(Conv1D\): strides=\(3,\) with padding='valid': .* = 2 after a multiple of "
+                      r"3, .* use padding='causal'"),
     "gelu": (lambda: sequential(1, layers.Dense(4, activation="gelu", name="d")),
              r"activation 'gelu' at layer 'd' \(Dense\)"),
     "prelu_per_time": (lambda: keras.Sequential([keras.Input((16, 2)), layers.PReLU(name="p")]),
