@@ -503,6 +503,8 @@ def _fn_softmax(builder, where, name, args, kwargs):
 
 
 def _fn_transpose(builder, where, name, args, kwargs):
+    if isinstance(args[0], Stream) and args[0].grid:  # 4-d: its dims are not those of a 3-d stream
+        return builder.transpose(args[0], where, name)  # (which refuses, pointing to the permutes)
     dims = sorted(int(d) % 3 for d in (_arg(args, kwargs, 1, "dim0", None), _arg(args, kwargs, 2, "dim1", None)))
     if dims == [1, 2]:
         return builder.transpose(args[0], where, name)

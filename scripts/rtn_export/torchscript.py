@@ -25,15 +25,18 @@ _ATEN = {
     "aten::leaky_relu": "leaky_relu", "aten::leaky_relu_": "leaky_relu", "aten::softmax": "softmax",
     "aten::transpose": "transpose", "aten::permute": "permute", "aten::contiguous": "contiguous",
     "aten::add": "add", "aten::add_": "add", "aten::pad": "pad", "aten::constant_pad_nd": "constant_pad_nd",
+    "aten::flatten": "flatten", "aten::unflatten": "unflatten",
 }
 _CALL_FUNCTION = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "elu": "elu",
                   "leaky_relu": "leaky_relu", "softmax": "softmax", "pad": "pad", "_pad": "pad"}
 
 # Dropout does nothing at inference: it is exported as an Identity, i.e. left out.
 _DROPOUTS = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
-_SUPPORTED_LEAVES = ("Linear", "Conv1d", "LSTM", "GRU", "BatchNorm1d", "Tanh", "ReLU", "Sigmoid", "ELU",
-                     "LeakyReLU", "Softmax", "PReLU", "Identity", "ConstantPad1d", "MaxPool1d",
-                     "AvgPool1d") + _DROPOUTS
+_CONVOLUTIONS = {"Conv1d": nn.Conv1d, "Conv2d": nn.Conv2d, "ConvTranspose1d": nn.ConvTranspose1d}
+_BATCHNORMS = {"BatchNorm1d": nn.BatchNorm1d, "BatchNorm2d": nn.BatchNorm2d}
+_SUPPORTED_LEAVES = ("Linear", "LSTM", "GRU", "Tanh", "ReLU", "Sigmoid", "ELU", "LeakyReLU", "Softmax", "PReLU",
+                     "Identity", "ConstantPad1d", "MaxPool1d", "AvgPool1d", "Flatten", "Unflatten",
+                     *_CONVOLUTIONS, *_BATCHNORMS) + _DROPOUTS
 
 
 def _type_name(value: torch._C.Value) -> str:
@@ -52,13 +55,15 @@ def _source(node: torch._C.Node) -> str:
         return ""
     lines = text.splitlines()
     match = re.search(r'File "([^"]+)", line (\d+)', text)
-    if match and "/torch/" in match.group(1):  # inside torch (e.g. Sequential.forward): not the model's code
+    # Inside torch (e.g. Sequential.forward), its builtins (<string>) or the code TorchScript wrote for a traced
+    # module (___torch_mangle_N.py): not the model's own code.
+    if match and ("/torch/" in match.group(1) or re.search(r"(^<string>|___torch_mangle_\d+\.py)$", match.group(1))):
         return ""
     if match:
+        # "line N" is where the highlighted range starts: the code line right above the first "<--- HERE".
         for i, line in enumerate(lines):
             if "<--- HERE" in line and i >= 2:
-                number = int(match.group(2)) + (i - 2)
-                return f" ({match.group(1).rsplit('/', 1)[-1]}:{number}: {lines[i - 1].strip()})"
+                return f" ({match.group(1).rsplit('/', 1)[-1]}:{match.group(2)}: {lines[i - 1].strip()})"
         return f" ({match.group(1).rsplit('/', 1)[-1]}:{match.group(2)})"
     match = re.search(r"([^/\s]+\.py):(\d+)", text)
     return f" ({match.group(1)}:{match.group(2)})" if match else ""
@@ -81,6 +86,13 @@ def _constant(value: torch._C.Value) -> Any:
 
 class _NotConstant(Exception):
     pass
+
+
+def _is_plain(value: Any) -> bool:
+    """A number, string, None or a tuple/list of them: a module attribute that is a hyper-parameter."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_plain(item) for item in value)
+    return value is None or isinstance(value, (bool, int, float, str))
 
 
 class _ModuleRef:
@@ -115,6 +127,66 @@ def _attribute(module, name: str, kinds, index: int, where: str) -> Any:
         return _graph_argument(module, kinds, index, name, where)
 
 
+# Where a traced convolution's hyper-parameters sit in the aten call it recorded (PyTorch's signatures).
+_CONVOLUTION_ARGUMENTS = {
+    "aten::_convolution": {"stride": 3, "padding": 4, "dilation": 5, "output_padding": 7, "groups": 8},
+    "aten::_convolution_mode": {"stride": 3, "padding": 4, "dilation": 5, "groups": 6},  # padding='same'
+    "aten::conv1d": {"stride": 3, "padding": 4, "dilation": 5, "groups": 6},
+    "aten::conv2d": {"stride": 3, "padding": 4, "dilation": 5, "groups": 6},
+    "aten::conv_transpose1d": {"stride": 3, "padding": 4, "output_padding": 5, "groups": 6, "dilation": 7},
+}
+_CONVOLUTION_HYPER_PARAMETERS = ("stride", "padding", "dilation", "groups", "padding_mode", "output_padding")
+
+
+def _traced_convolution(module, where: str) -> Dict[str, Any]:
+    """A traced convolution's hyper-parameters, from the aten calls its forward recorded.
+
+    A padding_mode other than 'zeros' is traced as an aten::pad in that mode before a convolution without
+    padding: it is read back as the module's padding and padding_mode, so that the checks refuse it as they
+    refuse the Python module. Any other operation in the graph is refused rather than guessed."""
+    calls = [node for node in module.graph.nodes() if not node.kind().startswith("prim::")]
+    convolutions = [node for node in calls if node.kind() in _CONVOLUTION_ARGUMENTS]
+    pads = [node for node in calls if node.kind() == "aten::pad"]
+    if len(convolutions) != 1 or len(calls) != 1 + len(pads) or len(pads) > 1:
+        raise ExportError(f"{where}: this traced {module.original_name} computes "
+                          f"{', '.join(node.kind() for node in calls) or 'nothing'}; rtn reads one convolution "
+                          "(after a padding) from a traced convolution's graph")
+    node = convolutions[0]
+    inputs = list(node.inputs())
+    try:
+        hyper = {name: _constant(inputs[index]) for name, index in _CONVOLUTION_ARGUMENTS[node.kind()].items()}
+        hyper["padding_mode"] = "zeros"
+        if pads:  # F.pad(x, the module's _reversed_padding_repeated_twice, mode=padding_mode)
+            pad, mode = (_constant(value) for value in list(pads[0].inputs())[1:3])
+            hyper["padding"], hyper["padding_mode"] = tuple(pad[::-2]), mode
+    except _NotConstant:
+        raise ExportError(f"{where}: a hyper-parameter of this traced {module.original_name} is not a constant "
+                          "in its graph") from None
+    return hyper
+
+
+def _eager_convolution(module, cls: type, state: Dict[str, torch.Tensor], where: str) -> nn.Module:
+    """The torch.nn convolution with a scripted module's attributes or a traced one's recorded arguments."""
+    if hasattr(module, "stride"):  # scripted (also once saved and loaded): the Python attributes are kept
+        hyper = {name: getattr(module, name) for name in _CONVOLUTION_HYPER_PARAMETERS if hasattr(module, name)}
+    else:
+        hyper = _traced_convolution(module, where)
+    weight, groups = state["weight"], int(hyper["groups"])
+    transposed = cls is nn.ConvTranspose1d  # weight [in][out / groups][k...], else [out][in / groups][k...]
+    in_channels = weight.shape[0] if transposed else weight.shape[1] * groups
+    out_channels = weight.shape[1] * groups if transposed else weight.shape[0]
+    eager = cls(in_channels, out_channels, tuple(weight.shape[2:]), stride=tuple(hyper["stride"]),
+                dilation=tuple(hyper["dilation"]), groups=groups, bias="bias" in state)
+    # Set after construction: PyTorch's constructor refuses some of these (padding='same' with a stride), and
+    # the exporter's handlers must see them to refuse them with rtn's reason.
+    padding = hyper["padding"]
+    eager.padding = padding if isinstance(padding, str) else tuple(int(p) for p in padding)
+    eager.padding_mode = hyper.get("padding_mode", "zeros")
+    if "output_padding" in hyper and transposed:
+        eager.output_padding = tuple(int(p) for p in hyper["output_padding"])
+    return eager
+
+
 def _eager_leaf(module: torch.jit.ScriptModule, where: str) -> nn.Module:
     """The eager torch.nn layer equivalent to a scripted or traced one."""
     kind = module.original_name
@@ -122,20 +194,8 @@ def _eager_leaf(module: torch.jit.ScriptModule, where: str) -> nn.Module:
     if kind == "Linear":
         out_features, in_features = state["weight"].shape
         eager = nn.Linear(in_features, out_features, bias="bias" in state)
-    elif kind == "Conv1d":
-        conv = ("aten::_convolution", "aten::conv1d")
-        stride = _attribute(module, "stride", conv, 3, where)
-        padding = _attribute(module, "padding", conv, 4, where)
-        dilation = _attribute(module, "dilation", conv, 5, where)
-        try:
-            groups = module.groups
-        except AttributeError:
-            node = _find_node(module.graph, conv)
-            groups = _constant(list(node.inputs())[8 if node.kind() == "aten::_convolution" else 6])
-        out_channels, per_group, kernel_size = state["weight"].shape
-        eager = nn.Conv1d(per_group * groups, out_channels, kernel_size, stride=stride, dilation=dilation,
-                          groups=groups, bias="bias" in state)
-        eager.padding = padding if isinstance(padding, str) else tuple(padding)
+    elif kind in _CONVOLUTIONS:
+        eager = _eager_convolution(module, _CONVOLUTIONS[kind], state, where)
     elif kind in ("LSTM", "GRU"):
         call = ("aten::lstm",) if kind == "LSTM" else ("aten::gru",)
         num_layers = _attribute(module, "num_layers", call, 4, where)
@@ -151,13 +211,12 @@ def _eager_leaf(module: torch.jit.ScriptModule, where: str) -> nn.Module:
         cls = nn.LSTM if kind == "LSTM" else nn.GRU
         eager = cls(input_size, hidden_size, num_layers=num_layers, bias="bias_ih_l0" in state,
                     batch_first=batch_first)
-    elif kind == "BatchNorm1d":
+    elif kind in _BATCHNORMS:
         eps = _attribute(module, "eps", ("aten::batch_norm",), 7, where)
-        features = state["running_mean"].shape[0] if "running_mean" in state else None
-        if features is None:
-            raise ExportError(f"{where}: torch.nn.BatchNorm1d has track_running_stats=False, so it normalises "
-                              "with the statistics of each batch; rtn needs running statistics")
-        eager = nn.BatchNorm1d(features, eps=eps, affine="weight" in state)
+        # Without running statistics there may be no state to size it: the handler refuses it before that matters.
+        tracking = "running_mean" in state
+        features = next((state[name].shape[0] for name in ("running_mean", "weight") if name in state), 1)
+        eager = _BATCHNORMS[kind](features, eps=eps, affine="weight" in state, track_running_stats=tracking)
     elif kind in ("Tanh", "ReLU", "Sigmoid", "Identity"):
         eager = getattr(nn, kind)()
     elif kind in _DROPOUTS:
@@ -188,6 +247,14 @@ def _eager_leaf(module: torch.jit.ScriptModule, where: str) -> nn.Module:
             node = _find_node(module.graph, ("aten::constant_pad_nd", "aten::pad"))
             value = _constant(list(node.inputs())[2 if node.kind() == "aten::constant_pad_nd" else 3])
         eager = nn.ConstantPad1d(tuple(padding), float(value or 0.0))
+    elif kind == "Flatten":
+        call = ("aten::flatten",)
+        eager = nn.Flatten(*(_attribute(module, name, call, index, where)
+                             for index, name in enumerate(("start_dim", "end_dim"), 1)))
+    elif kind == "Unflatten":
+        call = ("aten::unflatten",)
+        eager = nn.Unflatten(*(_attribute(module, name, call, index, where)
+                               for index, name in enumerate(("dim", "unflattened_size"), 1)))
     else:  # pragma: no cover - guarded by _SUPPORTED_LEAVES
         raise AssertionError(kind)
     if state:
@@ -223,8 +290,10 @@ class _Walker:
         kind = node.kind()
         inputs = list(node.inputs())
         where = f"TorchScript node %{node.outputsAt(0).debugName() if node.outputsSize() else '?'}{_source(node)}"
-        if kind in ("prim::Constant", "prim::ListConstruct"):
+        if kind == "prim::Constant":
             return None
+        if kind == "prim::ListConstruct":  # sizes and dims, which may hold a module's plain attributes
+            return [[self.value(environment, value) for value in inputs]]
         if kind == "prim::GetAttr":
             owner = environment[inputs[0]]
             name = node.s("name")
@@ -233,6 +302,8 @@ class _Walker:
                 child_path = f"{owner.path}.{name}" if owner.path else name
                 if isinstance(attribute, torch.jit.ScriptModule):
                     return [_ModuleRef(attribute, child_path)]
+                if _is_plain(attribute):  # e.g. self.features in x.unflatten(2, (self.features, self.channels))
+                    return [attribute]
                 raise ExportError(f"unsupported operation: reading the attribute '{child_path}'{_source(node)} "
                                   "(parameters must belong to supported layers)")
             raise ExportError(f"unsupported attribute access {name}{_source(node)}")

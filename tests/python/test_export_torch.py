@@ -4,6 +4,7 @@
 """
 import fractions
 import json
+import re
 import subprocess
 import sys
 
@@ -33,7 +34,7 @@ def torch_output(module: nn.Module, signal: numpy.ndarray) -> numpy.ndarray:
 def randomise_batchnorm(module: nn.Module) -> None:
     """Running statistics and affine parameters away from their identity defaults."""
     for layer in module.modules():
-        if isinstance(layer, nn.BatchNorm1d):
+        if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
             with torch.no_grad():
                 layer.running_mean.uniform_(-0.3, 0.3)
                 layer.running_var.uniform_(0.5, 1.5)
@@ -313,10 +314,7 @@ class Spectral(nn.Module):
 def test_spectral_conv2d_batchnorm2d(tmp_path, rtn_process, signal):
     torch.manual_seed(12)
     model = Spectral()
-    for norm in (model.norm1, model.norm2):
-        with torch.no_grad():
-            norm.running_mean.uniform_(-0.3, 0.3)
-            norm.running_var.uniform_(0.5, 1.5)
+    randomise_batchnorm(model)
     document = export_and_compare(model, signal(600, 18), tmp_path, rtn_process)
     assert [layer["type"] for layer in document["layers"]] == [
         "conv2d", "batchnorm2d", "relu", "conv2d", "tanh", "batchnorm2d", "conv2d", "dense"]
@@ -444,6 +442,74 @@ def test_torchscript_functional_activations(tmp_path, rtn_process, signal, how):
     example = torch.from_numpy(signal(64))[None]
     compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(model, example)
     export_and_compare(compiled, signal(2000), tmp_path, rtn_process)
+
+
+# --- TorchScript: transposed and spectral convolutions -------------------------------------------------
+
+class SpectralSpellings(nn.Module):
+    """Spectral's views in their other spellings: nn.Unflatten and nn.Flatten modules, torch.permute and
+    torch.flatten, x.unflatten with sizes in plain attributes (a scripted module reads them from the module),
+    a Conv2d's own "same" zeros along features (padding=(0, 1)), groups and an ELU between two spectral blocks."""
+
+    def __init__(self, features=6, channels=3):
+        super().__init__()
+        self.features, self.channels = features, channels
+        self.unflatten = nn.Unflatten(2, (features, channels))
+        self.conv1 = nn.Conv2d(channels, 6, (2, 3), dilation=(3, 1), padding=(0, 1), groups=3)  # 6 -> 6 features
+        self.norm = nn.BatchNorm2d(6)
+        self.mix = nn.Linear(6 * features, features * channels)
+        self.conv2 = nn.Conv2d(channels, 2, (3, 2), stride=(1, 2))  # 6 -> 3 features
+        self.flatten = nn.Flatten(2)
+
+    def forward(self, x):
+        x = torch.permute(self.unflatten(x), (0, 3, 1, 2))
+        x = F.elu(self.norm(self.conv1(F.pad(x, (0, 0, 3, 0)))))
+        x = self.mix(torch.flatten(x.permute(0, 2, 3, 1), 2))
+        x = self.conv2(F.pad(x.unflatten(2, (self.features, self.channels)).permute(0, 3, 1, 2), (0, 0, 2, 0)))
+        return self.flatten(x.permute(0, 2, 3, 1))
+
+
+# name: (model, input channels, frames in, torch's output frames kept, rtn's output period), seeded when built.
+TORCHSCRIPT_CONVOLUTIONS = {
+    "encoder_decoder": (EncoderDecoder, 2, 2399, lambda frames: frames, 1),
+    "upsampler": (Upsampler, 1, 2399, lambda frames: 3 * frames, fractions.Fraction(1, 3)),
+    "spectral": (Spectral, 18, 600, lambda frames: frames, 1),
+    "spectral_spellings": (SpectralSpellings, 18, 600, lambda frames: frames, 1),
+}
+TORCHSCRIPT_WAYS = ["script", "trace", "script_file", "trace_file"]
+
+
+def export_torchscript(model: nn.Module, how: str, example: torch.Tensor, directory) -> dict:
+    """model exported from torch.jit.script or torch.jit.trace, or ("_file") saved with torch.jit.save and
+    converted by the command line, `python -m rtn_export model.pt model.json`; returns the file's document."""
+    compiled = torch.jit.script(model) if how.startswith("script") else torch.jit.trace(model, example)
+    exported = directory / f"{how}.json"
+    if not how.endswith("_file"):
+        rtn_export.export_torch(compiled, exported)
+    else:
+        saved = directory / f"{how}.pt"
+        compiled.save(str(saved))
+        completed = subprocess.run([sys.executable, "-m", "rtn_export", str(saved), str(exported)],
+                                   capture_output=True, text=True, cwd=ROOT / "scripts")
+        assert completed.returncode == 0, completed.stderr
+    return json.loads(exported.read_text())
+
+
+@pytest.mark.parametrize("how", TORCHSCRIPT_WAYS)
+@pytest.mark.parametrize("case", sorted(TORCHSCRIPT_CONVOLUTIONS))
+def test_torchscript_transposed_and_spectral_convolutions(tmp_path, rtn_process, signal, case, how):
+    """The same rtn file as from the Python module (layers, hyper-parameters and weights), and rtn's output on it
+    is torch's (its first frames, as in the tests of the Python modules above)."""
+    make, channels, frames, kept, period = TORCHSCRIPT_CONVOLUTIONS[case]
+    torch.manual_seed(18)
+    model = make().eval()
+    randomise_batchnorm(model)
+    source = signal(frames, channels)
+    document = export_torchscript(model, how, torch.from_numpy(signal(64, channels))[None], tmp_path)
+    rtn_export.export_torch(model, tmp_path / "fx.json")
+    assert document["layers"] == json.loads((tmp_path / "fx.json").read_text())["layers"]
+    expected = torch_output(model, source)
+    assert_close(rtn_process(tmp_path / f"{how}.json", source, period=period), expected[:kept(frames)])
 
 
 def test_command_line_reports_errors(tmp_path):
@@ -640,6 +706,79 @@ def test_unsupported_models_are_refused_with_the_place(tmp_path, case):
     module, message = ERROR_CASES[case]
     with pytest.raises(ExportError, match=message):
         rtn_export.export_torch(module, tmp_path / "model.json")
+    assert not (tmp_path / "model.json").exists()
+
+
+class OnFrames(nn.Module):
+    """`layer` between the views of a flat frame of features x channels and (batch, channels, time, features)."""
+
+    def __init__(self, layer, features, channels):
+        super().__init__()
+        self.layer, self.features, self.channels = layer, features, channels
+
+    def forward(self, x):
+        y = self.layer(x.unflatten(2, (self.features, self.channels)).permute(0, 3, 1, 2))
+        return y.permute(0, 2, 3, 1).flatten(2)
+
+
+class FlattensTime(nn.Module):
+    def forward(self, x):
+        return x.unflatten(2, (4, 2)).flatten(1)
+
+
+class SwapsFrameAxes(nn.Module):
+    def forward(self, x):
+        return x.unflatten(2, (4, 2)).transpose(2, 3).flatten(2)
+
+
+# name: (model, input channels, the Python module's refusal).
+TORCHSCRIPT_REFUSALS = {
+    "transposed_padding": (PaddedTransposed, 1, r"layer 'up'.*padding=1, which crops the first output frames"),
+    # 16 input channels: torch takes the 16 frames of the traced example (batch, time, channels) as channels.
+    "transposed_layout": (lambda: Wrapper(nn.ConvTranspose1d(16, 2, 2, stride=2)), 1,
+                          r"ConvTranspose1d is applied to \(batch, time, channels\) but needs "
+                          r"\(batch, channels, time\)"),
+    "conv2d_time_padding": (Conv2dPaddedInTime, 8, r"layer 'conv'.*along time rtn's conv2d is causal"),
+    "conv2d_padding_mode": (lambda: OnFrames(nn.Conv2d(1, 1, (1, 3), padding=(0, 1), padding_mode="reflect"), 8, 1),
+                            8, r"padding=\(0, 1\), padding_mode='reflect'"),
+    "conv2d_same": (lambda: OnFrames(nn.Conv2d(1, 1, 3, padding="same"), 8, 1), 8,
+                    r"padding='same', which pads time on both sides"),
+    "conv2d_time_stride": (lambda: OnFrames(nn.Conv2d(2, 2, 3, stride=(2, 1)), 4, 2), 8,
+                           r"stride=\(2, 1\).*stride 1 along time"),
+    "conv2d_feature_zeros": (lambda: OnFrames(nn.Conv2d(1, 1, (1, 3), padding=(0, 2)), 8, 1), 8,
+                             r"on 8 features gets \(2, 2\) zeros.*'same' split, \(1, 1\) here"),
+    "batchnorm2d_batch_statistics": (lambda: OnFrames(nn.BatchNorm2d(2, track_running_stats=False), 4, 2), 8,
+                                     r"layer 'layer'.*BatchNorm2d has track_running_stats=False"),
+    "flatten_time": (FlattensTime, 8, r"flatten\(start_dim=1, end_dim=-1\) on \(batch, time, features, channels\)"),
+    "frame_transpose": (SwapsFrameAxes, 8, r"swaps two dimensions of \(batch, time, features, channels\)"),
+}
+
+
+# A refusal: what refuses (a layer, an fx node, a TorchScript node), the model's source line, the reason.
+REFUSAL = re.compile(r"^(layer '[^']*'|fx node '[^']*'|TorchScript node %\S+)( \([\w.]+\.py:\d+: .*?\))?: (.*)$", re.S)
+
+
+@pytest.mark.parametrize("how", TORCHSCRIPT_WAYS)
+@pytest.mark.parametrize("case", sorted(TORCHSCRIPT_REFUSALS))
+def test_torchscript_refuses_what_the_python_module_refuses(tmp_path, case, how):
+    """The Python module's refusal word for word, at the same layer; scripted modules name the same source line,
+    traced ones record none. "_file": saved with torch.jit.save and loaded back."""
+    make, channels, message = TORCHSCRIPT_REFUSALS[case]
+    model = make().eval()
+    with pytest.raises(ExportError, match=message) as refusal:
+        rtn_export.export_torch(model, tmp_path / "model.json")
+    compiled = (torch.jit.script(model) if how.startswith("script")
+                else torch.jit.trace(model, torch.zeros(1, 16, channels)))
+    if how.endswith("_file"):
+        compiled.save(str(tmp_path / "model.pt"))
+        compiled = torch.jit.load(str(tmp_path / "model.pt"))
+    with pytest.raises(ExportError) as error:
+        rtn_export.export_torch(compiled, tmp_path / "model.json")
+    fx_who, fx_source, fx_reason = REFUSAL.match(str(refusal.value)).groups()
+    who, source, reason = REFUSAL.match(str(error.value)).groups()
+    assert reason == fx_reason
+    assert source == (fx_source if how.startswith("script") else None)
+    assert who == fx_who or not fx_who.startswith("layer")
     assert not (tmp_path / "model.json").exists()
 
 
