@@ -44,19 +44,21 @@ def _load_keras(path):
         raise ExportError(f"{path}: cannot load the Keras model: {error}") from None
 
 
-def convert(model_path: str, out_path: str, *, sample_rate=None, name=None):
+def convert(model_path: str, out_path: str, *, sample_rate=None, name=None, input_channels=None):
     if not os.path.isfile(model_path):
         raise ExportError(f"{model_path}: no such file")
     options = {"name": name}
     if sample_rate is not None:
         options["sample_rate"] = sample_rate
     if model_path.lower().endswith(KERAS_SUFFIXES):
+        if input_channels is not None:  # a Keras model states its input shape itself
+            raise ExportError("--input-channels is for TorchScript files; a Keras model's input shape tells it")
         from .keras_export import export_keras
         return export_keras(_load_keras(model_path), out_path, **options)
     if not zipfile.is_zipfile(model_path):
         raise ExportError(f"{model_path}: neither a TorchScript archive nor a Keras file ({', '.join(KERAS_SUFFIXES)})")
     from .torch_export import export_torch
-    return export_torch(_load_torchscript(model_path), out_path, **options)
+    return export_torch(_load_torchscript(model_path), out_path, input_channels=input_channels, **options)
 
 
 def main(argv=None) -> int:
@@ -67,10 +69,14 @@ def main(argv=None) -> int:
     parser.add_argument("out", help="rtn JSON model file to write")
     parser.add_argument("--sample-rate", type=float, help="sample rate the model was trained at (default 48000)")
     parser.add_argument("--name", help="model name (default: the output file name)")
+    parser.add_argument("--input-channels", type=int, metavar="N",
+                        help="the model's input channels, for a TorchScript model whose first operation does "
+                             "not tell them (e.g. x.unsqueeze(1) into a Conv2d)")
     parser.add_argument("--version", action="version", version=f"rtn_export {__version__}")
     arguments = parser.parse_args(argv)
     try:
-        document = convert(arguments.model, arguments.out, sample_rate=arguments.sample_rate, name=arguments.name)
+        document = convert(arguments.model, arguments.out, sample_rate=arguments.sample_rate, name=arguments.name,
+                           input_channels=arguments.input_channels)
     except ExportError as error:
         print(f"rtn_export: error: {error}", file=sys.stderr)
         return 1

@@ -611,7 +611,7 @@ _FUNCTION_NAMES: Dict[Any, str] = {
     operator.add: "add", operator.iadd: "add", torch.add: "add",
     operator.getitem: "getitem",
     F.pad: "pad",
-    torch.flatten: "flatten",
+    torch.flatten: "flatten", torch.unsqueeze: "unsqueeze", torch.squeeze: "squeeze",
     **({torch.unflatten: "unflatten"} if hasattr(torch, "unflatten") else {}),
 }
 _METHOD_NAMES = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "softmax": "softmax",
@@ -763,8 +763,11 @@ def export_torch(module: nn.Module, path, *, sample_rate: float = 48000, name: O
     torch.fx; TorchScript modules (torch.jit.script / torch.jit.trace / torch.jit.load) are read from
     their graph. The inference behaviour is exported (BatchNorm with running statistics) whatever the
     module's training flag. `input_channels` is needed only when no layer tells it (e.g. activations
-    alone). Raises ExportError for anything rtn cannot run, naming the operation and where it is.
+    alone, or x.unsqueeze(1) of the input into a Conv2d). Raises ExportError for anything rtn cannot run,
+    naming the operation and where it is.
     """
+    if input_channels is not None and (not isinstance(input_channels, int) or input_channels < 1):
+        raise ExportError(f"input_channels={input_channels!r}: a model takes at least one channel")
     document = ModelDocument(name=name or default_name(path), sample_rate=sample_rate,
                              input_channels=input_channels,
                              metadata={"source": f"torch {torch.__version__}", **(metadata or {})})

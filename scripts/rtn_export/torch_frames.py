@@ -11,6 +11,10 @@ signal with the views rtn can follow:
     x.permute(0, 2, 3, 1)                                       -> (batch, time, features, channels)
     x.flatten(2)                           (or nn.Flatten(2))   -> (batch, time, features * channels)
 
+A frame of one channel may also be made with x.unsqueeze(1) (straight into (batch, 1, time, features)) or
+x.unsqueeze(3), and flattened with squeeze(1) or squeeze(3): the flat frame's width is then what the layers
+before give (or, right at the model input, the input_channels given to export_torch or the command line).
+
 Along features the zeros (F.pad's and the Conv2d's own) must be none ("valid") or TensorFlow's "same"
 split, rtn's same_padding. Along time the convolution is causal, as Conv1d's: a left padding of exactly
 (kt - 1) * dilation, or none (then PyTorch's output is shorter and rtn's output i + (kt - 1) * dilation is
@@ -26,8 +30,17 @@ from .document import ExportError, Layer, conv2d_output_features
 from .torch_export import BCTF, BTC, BTFC, Stream, _arg, _require_layout, _single_input, _state
 
 
-def _unflatten(builder, value: Any, dim: Any, sizes: Any, where: str, what: str) -> Stream:
+def _view(builder, value: Any, where: str, what: str) -> Stream:
+    """The stream a view reshapes: not one padded for a convolution, which the view would lose."""
     stream = builder._stream(value, where, what)
+    if stream.pad or any(stream.feature_pad):
+        raise ExportError(f"{stream.pad_where}: a zero padding is only supported right before a Conv1d or Conv2d "
+                          f"(as its causal left padding), but {where} ({what}) follows it")
+    return stream
+
+
+def _unflatten(builder, value: Any, dim: Any, sizes: Any, where: str, what: str) -> Stream:
+    stream = _view(builder, value, where, what)
     sizes = tuple(int(size) for size in sizes) if isinstance(sizes, (tuple, list)) else ()
     if stream.layout != BTC or stream.grid or int(dim) % 3 != 2 or len(sizes) != 2 or min(sizes) < 1:
         raise ExportError(f"{where}: {what}({dim}, {sizes}) on {stream.layout}: rtn follows only "
@@ -37,10 +50,40 @@ def _unflatten(builder, value: Any, dim: Any, sizes: Any, where: str, what: str)
 
 
 def _flatten(builder, value: Any, start: Any, end: Any, where: str, what: str) -> Stream:
-    stream = builder._stream(value, where, what)
+    stream = _view(builder, value, where, what)
     if stream.layout != BTFC or int(start) % 4 != 2 or int(end) % 4 != 3:
         raise ExportError(f"{where}: {what}(start_dim={start}, end_dim={end}) on {stream.layout}: rtn follows "
                           f"only flatten(2) of {BTFC} back into {BTC}")
+    return Stream(BTC, stream.version, is_input=stream.is_input)
+
+
+def _unsqueeze(builder, value: Any, dim: Any, where: str, what: str) -> Stream:
+    """unsqueeze(1) and unsqueeze(3) of a flat frame: a frame of one channel, in Conv2d's layout or rtn's."""
+    stream = _view(builder, value, where, what)
+    position = int(dim) % 4  # counted in the 4-d result: -1 is 3
+    if stream.layout != BTC or stream.grid or position not in (1, 3):
+        raise ExportError(f"{where}: {what}({dim}) on {stream.layout}: rtn follows unsqueeze(1) of {BTC} into "
+                          f"{BCTF} and unsqueeze(3) into {BTFC}, frames of one channel")
+    width = builder.document.channels_after(stream.version)
+    if width is None:
+        raise ExportError(f"{where}: {what}({dim}) makes 2-D frames of the model input, whose width no layer "
+                          "tells: give the input channels (export_torch(..., input_channels=N), python -m "
+                          "rtn_export --input-channels N)")
+    return Stream(BCTF if position == 1 else BTFC, stream.version, is_input=stream.is_input, grid=(width, 1))
+
+
+def _squeeze(builder, value: Any, dim: Any, where: str, what: str) -> Stream:
+    """squeeze(1) of (batch, 1, time, features) and squeeze(3) of (batch, time, features, 1): the flat frame."""
+    stream = _view(builder, value, where, what)
+    if dim is None:
+        raise ExportError(f"{where}: {what}() without a dim would also drop a batch of one; squeeze the channel "
+                          "dimension of a frame of one channel: squeeze(1) or squeeze(3)")
+    position = int(dim) % 4
+    if not stream.grid or stream.grid[1] != 1 or position != (1 if stream.layout == BCTF else 3):
+        channels = f" of {stream.grid[1]} channels" if stream.grid else ""
+        raise ExportError(f"{where}: {what}({dim}) on {stream.layout}{channels}: rtn follows squeeze(1) of "
+                          f"{BCTF} and squeeze(3) of {BTFC} when a frame has one channel; flatten others with "
+                          "permute(0, 2, 3, 1) and flatten(2)")
     return Stream(BTC, stream.version, is_input=stream.is_input)
 
 
@@ -158,7 +201,16 @@ def _fn_flatten(builder, where, name, args, kwargs):
                     where, name)
 
 
+def _fn_unsqueeze(builder, where, name, args, kwargs):
+    return _unsqueeze(builder, args[0], _arg(args, kwargs, 1, "dim", None), where, name)
+
+
+def _fn_squeeze(builder, where, name, args, kwargs):
+    return _squeeze(builder, args[0], _arg(args, kwargs, 1, "dim", None), where, name)
+
+
 FRAME_MODULES = [(nn.Conv2d, _conv2d), (nn.BatchNorm2d, _batchnorm2d), (nn.Unflatten, _unflatten_module),
                  (nn.Flatten, _flatten_module)]
-FRAME_FUNCTIONS: Dict[str, Any] = {"unflatten": _fn_unflatten, "flatten": _fn_flatten}
-FRAME_METHODS = {"unflatten": "unflatten", "flatten": "flatten"}
+FRAME_FUNCTIONS: Dict[str, Any] = {"unflatten": _fn_unflatten, "flatten": _fn_flatten, "unsqueeze": _fn_unsqueeze,
+                                   "squeeze": _fn_squeeze}
+FRAME_METHODS = {"unflatten": "unflatten", "flatten": "flatten", "unsqueeze": "unsqueeze", "squeeze": "squeeze"}

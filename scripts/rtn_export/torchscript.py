@@ -25,7 +25,8 @@ _ATEN = {
     "aten::leaky_relu": "leaky_relu", "aten::leaky_relu_": "leaky_relu", "aten::softmax": "softmax",
     "aten::transpose": "transpose", "aten::permute": "permute", "aten::contiguous": "contiguous",
     "aten::add": "add", "aten::add_": "add", "aten::pad": "pad", "aten::constant_pad_nd": "constant_pad_nd",
-    "aten::flatten": "flatten", "aten::unflatten": "unflatten",
+    "aten::flatten": "flatten", "aten::unflatten": "unflatten", "aten::unsqueeze": "unsqueeze",
+    "aten::squeeze": "squeeze",
 }
 _CALL_FUNCTION = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "elu": "elu",
                   "leaky_relu": "leaky_relu", "softmax": "softmax", "pad": "pad", "_pad": "pad"}
