@@ -444,7 +444,7 @@ def test_torchscript_functional_activations(tmp_path, rtn_process, signal, how):
     export_and_compare(compiled, signal(2000), tmp_path, rtn_process)
 
 
-# --- TorchScript: transposed and spectral convolutions -------------------------------------------------
+# --- TorchScript: strided, transposed and spectral convolutions ------------------------------------------
 
 class SpectralSpellings(nn.Module):
     """Spectral's views in their other spellings: nn.Unflatten and nn.Flatten modules, torch.permute and
@@ -491,6 +491,7 @@ class MonoSpectral(nn.Module):
 
 # name: (model, input channels, frames in, torch's output frames kept, rtn's output period), seeded when built.
 TORCHSCRIPT_CONVOLUTIONS = {
+    "decimator": (Decimator, 1, 2399, lambda frames: -(-frames // 6), 6),
     "encoder_decoder": (EncoderDecoder, 2, 2399, lambda frames: frames, 1),
     "upsampler": (Upsampler, 1, 2399, lambda frames: 3 * frames, fractions.Fraction(1, 3)),
     "spectral": (Spectral, 18, 600, lambda frames: frames, 1),
@@ -794,6 +795,8 @@ class PadsThenFlattens(nn.Module):
 
 # name: (model, input channels, the Python module's refusal).
 TORCHSCRIPT_REFUSALS = {
+    "conv1d_stride_unpadded": (StridedWithoutPadding, 1, r"layer 'conv'.*stride=2; a strided conv1d needs its causal "
+                                                         r"left padding"),
     "transposed_padding": (PaddedTransposed, 1, r"layer 'up'.*padding=1, which crops the first output frames"),
     # 16 input channels: torch takes the 16 frames of the traced example (batch, time, channels) as channels.
     "transposed_layout": (lambda: Wrapper(nn.ConvTranspose1d(16, 2, 2, stride=2)), 1,
