@@ -52,7 +52,7 @@ for model in $models; do
   for block in $blocks; do
     echo "ci_perf: rtn bench $name, block $block"
     "$rtn" bench "$model" --profile "$out/profile.json" --block "$block" \
-      --seconds "$seconds" --json-file "$out/bench-$name-$block.json" > "$out/bench-$name-$block.txt" \
+      --seconds "$seconds" --results "$out/bench-$name-$block.json" > "$out/bench-$name-$block.txt" \
       || { echo "ci_perf: rtn bench failed" >&2; exit 2; }
     "$rtn" info "$model" --profile "$out/profile.json" --block "$block" \
       > "$out/info-$name-$block.txt" || { echo "ci_perf: rtn info failed" >&2; exit 2; }

@@ -37,17 +37,16 @@ cat "$out/benchmark.md"
 echo; echo "== rtn-tune on the bundled suite -> $out/profile.json, $out/results.json"
 "$build_dir/tuner/rtn-tune" "$root/suites/default.json" --replace --budget "${RTN_TUNE_BUDGET:-60}" \
   --output "$out/profile.json" --results "$out/results.json" | tee "$out/tune.txt"
-echo; echo "== rtn bench on the bundled models with that profile -> $out/bench.json"
+echo; echo "== rtn bench on the bundled models with that profile -> $out/bench.txt"
 : > "$out/bench.txt"
 runs=()
 for block in 64 1; do
   for model in guitar_lstm gru_2x16 conv_stack; do
     "$build_dir/engine/cli/rtn" bench "$root/suites/models/$model.json" --profile "$out/profile.json" --block "$block" \
-      --seconds "${RTN_BENCH_SECONDS:-3}" --json-file "$out/bench.$model.block$block.json" | tee -a "$out/bench.txt"
+      --seconds "${RTN_BENCH_SECONDS:-3}" --results "$out/bench.$model.block$block.json" | tee -a "$out/bench.txt"
     runs+=("$out/bench.$model.block$block.json")
   done
 done
-{ echo "["; for i in "${!runs[@]}"; do [ "$i" = 0 ] || echo ","; cat "${runs[$i]}"; done; echo "]"; } > "$out/bench.json"
 
 # One results file (docs/results-format.md) from all of it, and the report a person opens.
 echo; echo "== rtn-report -> $out/rtn-results.json, $out/report.html, $out/report.md"

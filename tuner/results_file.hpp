@@ -1,6 +1,6 @@
 #pragma once
-// rtn-tune's results file (docs/tuning.md): every repetition of every measurement.
-#include <map>
+// rtn-tune's results file: every repetition of every measurement, in rtn's results format
+// (docs/results-format.md, results_document.hpp).
 #include <string>
 #include <vector>
 
@@ -9,12 +9,11 @@
 
 namespace rtn::tune {
 
-// Writes `items` to `path` in Google Benchmark's JSON layout (a context and one "benchmarks" element per
-// repetition), so that tools made for its output read it too; the extra fields carry the layer, block, backend
-// and error. `tuner_section`: how it was measured, as in the profile; `run`: when, where and under what load
-// (context "date" and "host_name" as Google Benchmark names them, and "run"). Throws rtn::Error when it cannot
+// Writes `items` to `path`: one measurement per layer shape × block × contender (each backend, libtorch) with
+// every repetition, its error against the reference and whether it won. `command`: rtn-tune's command line;
+// `libtorch`: libtorch's configuration, or empty when it was not measured. Throws rtn::Error when it cannot
 // write.
-void write_results_file(const std::string& path, const std::vector<Item>& items,
-                        const std::map<std::string, std::string>& tuner_section, const RunContext& run);
+void write_results_file(const std::string& path, const std::vector<Item>& items, const std::string& command,
+                        const std::string& libtorch, const RunContext& run);
 
 }  // namespace rtn::tune

@@ -257,7 +257,8 @@ class Tuner {
               << cli::format_number(std::round(elapsed)) << " s; profile (" << profile.entries.size()
               << " entries) written to " << options_.output << "\n";
     if (!options_.results.empty()) {
-      write_results_file(options_.results, items_, tuner_section(suite, blocks), run_);
+      write_results_file(options_.results, items_, "rtn-tune " + options_.command_line,
+                         options_.torch ? torch_configuration_ : "", run_);
       std::cerr << "rtn-tune: every repetition written to " << options_.results << "\n";
     }
     compare_whole_models(profile, blocks);

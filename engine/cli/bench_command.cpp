@@ -17,6 +17,7 @@
 #include "command.hpp"
 #include "peak.hpp"  // tuner/: the FMA peak
 #include "profile_option.hpp"
+#include "results_document.hpp"  // tuner/: rtn's results format
 #include "rtn/denormals.hpp"
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
@@ -59,6 +60,8 @@ std::string bench_help() {
          "read)\n"
          "  --json           print one JSON object instead of the table\n"
          "  --json-file PATH also write that JSON object to PATH\n"
+         "  --results PATH   also write every round in rtn's results format (docs/results-format.md), which\n"
+         "                   rtn-report reads as it is\n"
          "  -h, --help       show this help\n";
 }
 
@@ -71,6 +74,7 @@ struct Configuration {
   std::vector<double> ns_per_sample;  // one per round
   std::vector<double> block_ns;       // every timed block
   std::vector<float> check_output;    // the output on the check signal, from zero state
+  std::string libtorch_description;   // libtorch's: its version, BLAS and threads
   long blocks_per_chunk = 1;
 
   // Returns the frames written.
@@ -119,6 +123,8 @@ struct BenchOptions {
   bool json = false;
   bool host_flushes = true;
   std::string json_file;
+  std::string results_file;  // rtn's results format (docs/results-format.md)
+  std::string command_line;
 
   bool wants(const std::string& name) const {
     return wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end();
@@ -149,6 +155,8 @@ BenchOptions parse_bench_options(const std::vector<std::string>& arguments) {
       }
     } else if (!options_ended && take_value(arguments, i, "--json-file", options.json_file)) {
       if (options.json_file.empty()) throw UsageError("--json-file needs a path");
+    } else if (!options_ended && take_value(arguments, i, "--results", options.results_file)) {
+      if (options.results_file.empty()) throw UsageError("--results needs a path");
     } else if (!options_ended && argument == "--json") {
       options.json = true;
     } else if (!options_ended && argument == "--host-no-flush") {
@@ -161,6 +169,8 @@ BenchOptions parse_bench_options(const std::vector<std::string>& arguments) {
     }
   }
   if (options.model_path.empty()) throw UsageError("no model file given");
+  options.command_line = "rtn bench";
+  for (const std::string& argument : arguments) options.command_line += " " + argument;
   return options;
 }
 
@@ -214,6 +224,9 @@ std::vector<Configuration> make_configurations(const ModelDefinition& definition
         Configuration torch;
         torch.name = "libtorch";
         torch.torch = make_torch_model(*api, definition);
+        char description[256] = {};
+        api->describe(description, sizeof description);
+        torch.libtorch_description = description;
         configurations.push_back(std::move(torch));
       } catch (const Error& error) {
         skipped.push_back(std::string("libtorch: ") + error.what());
@@ -407,6 +420,56 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
   return root;
 }
 
+// Everything measured in rtn's results format, for --results: each configuration's rounds with its block
+// latency percentiles, and the model with each layer's implementation and the reason for it.
+tune::ResultsJson results_of_run(const std::vector<Configuration>& configurations, const Configuration* libtorch,
+                                 const ModelDefinition& definition, const BenchOptions& options,
+                                 const LoadedProfile& profile, double flops_per_sample, const tune::RunContext& run) {
+  const int block = options.profile.block;
+  tune::ResultsJson document =
+      tune::results_document(run, options.command_line, libtorch ? libtorch->libtorch_description : "");
+  tune::ResultsJson model;
+  model["name"] = definition.name;
+  model["file"] = options.model_path;
+  model["sample_rate"] = definition.sample_rate;
+  model["block"] = block;
+  model["profile"] = {{"path", profile.path}, {"in_use", static_cast<bool>(profile.profile)}, {"ignored", profile.ignored}};
+  model["flops_per_sample"] = flops_per_sample;
+  long long parameters = 0;
+  for (const LayerDefinition& layer : definition.layers) parameters += layer.spec.parameter_count();
+  model["parameters"] = parameters;
+  for (const Configuration& configuration : configurations) {
+    tune::ResultsJson entry =
+        tune::model_measurement(definition.name, configuration.name, block, "rtn-bench", configuration.ns_per_sample);
+    const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
+    entry["sample_rate"] = definition.sample_rate;
+    entry["flops_per_sample"] = flops_per_sample;
+    entry["latency_ns"] = {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
+    entry["blocks_timed"] = configuration.block_ns.size();
+    if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
+    if (libtorch && &configuration != libtorch) {
+      const double error = max_abs_difference(configuration.check_output, libtorch->check_output);
+      entry["error"] = {{"checked_against", "libtorch"}, {"max_abs", std::isfinite(error) ? error : 1e30}};
+    }
+    document["measurements"].push_back(std::move(entry));
+    if (configuration.name == "tuned") {
+      tune::ResultsJson dispatch = tune::ResultsJson::array();
+      for (std::size_t i = 0; i < configuration.dispatch.size(); ++i) {
+        const LayerReport& layer = configuration.dispatch[i];
+        dispatch.push_back({{"index", i},
+                            {"layer", layer.spec.to_string()},
+                            {"parameters", layer.parameters},
+                            {"flops_per_sample", layer.flops_per_frame},
+                            {"backend", std::string(layer.implementation.name())},
+                            {"reason", layer.reason}});
+      }
+      model["dispatch"] = dispatch;
+    }
+  }
+  document["models"] = tune::ResultsJson::array({model});
+  return document;
+}
+
 // The human-readable report: context, one row per configuration, what the columns mean.
 void print_report(const std::vector<Configuration>& configurations, const Configuration* libtorch,
                   const ModelDefinition& definition, const BenchOptions& options, const LoadedProfile& profile,
@@ -513,6 +576,10 @@ int run_bench(const std::vector<std::string>& arguments) {
   }
 
   print_warnings(profile.warnings);
+  if (!options.results_file.empty()) {
+    tune::write_results(options.results_file, results_of_run(configurations, libtorch, definition, options, profile,
+                                                             flops_per_sample, *run));
+  }
   if (!options.json_file.empty() || options.json) {
     const Json root = describe_run(configurations, libtorch, definition, options, profile, flops_per_sample,
                                    peaks, skipped, *run);
@@ -536,7 +603,7 @@ int run_bench(const std::vector<std::string>& arguments) {
 const Command kBenchCommand = {
     "bench",
     "MODEL [--profile P | --no-profile] [--backend tuned,stl,eigen,xsimd,libtorch] [--block N] [--seconds S] "
-    "[--size S] [--json]",
+    "[--size S] [--json] [--results R]",
     "measure a model's real-time factor and block latency: tuned, each backend, libtorch", &bench_help,
     &run_bench};
 

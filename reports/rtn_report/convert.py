@@ -1,6 +1,8 @@
-"""`rtn-report convert`: one rtn results file (docs/results-format.md) from what the tools write today:
+"""`rtn-report convert`: one rtn results file (docs/results-format.md) from what the tools write:
 
-  rtn-tune --results R           {"format": "rtn-tune-results", "context": ..., "benchmarks": [...]}
+  rtn-tune --results R,           rtn results files themselves (rtn-tune and rtn bench write them natively):
+  rtn bench MODEL --results R     merged, their machine, build, run, measurements and models kept
+  rtn-tune --results R (before)   {"format": "rtn-tune-results", "context": ..., "benchmarks": [...]}
   rtn bench MODEL --json          {"model": ..., "configurations": {...}} (stdout, or --json-file)
   rtn-kernel-benchmark --benchmark_format=json (or --benchmark_out=F --benchmark_out_format=json)
   rtn info MODEL --profile P      its text output: the dispatch decisions with their reasons
@@ -27,7 +29,8 @@ class ConvertError(Exception):
 
 
 def detect(path):
-    """The format of a tool's output file: rtn-tune-results, rtn-bench, google-benchmark, rtn-info, callgrind."""
+    """The format of a tool's output file: rtn-results, rtn-tune-results, rtn-bench, google-benchmark, rtn-info,
+    callgrind."""
     try:
         with open(path, errors="replace") as file:
             head = file.read(4096)
@@ -46,12 +49,13 @@ def detect(path):
         if document.get("format") == "rtn-tune-results":
             return "rtn-tune-results"
         if document.get("format") == FORMAT:
-            raise ConvertError(f"{path}: already an rtn results file")
+            return FORMAT
         if "configurations" in document and "model" in document:
             return "rtn-bench"
         if "benchmarks" in document and "context" in document:
             return "google-benchmark"
-    raise ConvertError(f"{path}: not output of rtn-tune --results, rtn bench --json or rtn-kernel-benchmark")
+    raise ConvertError(f"{path}: not an rtn results file, nor output of rtn-tune --results, rtn bench --json "
+                       "or rtn-kernel-benchmark")
 
 
 def _missing(value):
@@ -203,7 +207,9 @@ class Converter:
     def add(self, path, frames=None):
         kind = detect(path)
         self.sources.append({"file": os.path.basename(path), "format": kind})
-        if kind == "rtn-tune-results":
+        if kind == FORMAT:
+            self._add_results(path)
+        elif kind == "rtn-tune-results":
             self._add_tune(path)
         elif kind == "rtn-bench":
             self._add_bench(path)
@@ -213,6 +219,23 @@ class Converter:
             self._add_info(path)
         elif kind == "callgrind":
             self._add_callgrind(path, frames)
+
+    def _add_results(self, path):
+        """A results file a tool wrote itself (rtn-tune, rtn bench): its sections are already the format's."""
+        from . import results
+
+        document = results.load(path)
+        self._set_machine(dict(document["machine"]), 4)
+        build = dict(document["build"])
+        if build.get("libtorch"):
+            self.libtorch = self.libtorch or build.pop("libtorch")
+        self._set_build(build, 2)
+        run = document["run"]
+        self._add_run(run)
+        self.commands.extend(run.get("commands", []))
+        self.measurements.extend(document["measurements"])
+        for model in document.get("models", []):
+            self.models.setdefault((model["name"], model["block"]), {}).update(model)
 
     def _add_tune(self, path):
         with open(path) as file:

@@ -106,7 +106,7 @@ def test_unknown_input_is_refused(tmp_path):
     path = tmp_path / "other.json"
     path.write_text('{"something": 1}')
     result = run_report("convert", path, "-o", tmp_path / "out.json", check=2)
-    assert "not output of rtn-tune" in result.stderr
+    assert "not an rtn results file, nor output of rtn-tune" in result.stderr
 
 
 def test_callgrind_file_is_read_exactly():

@@ -1,7 +1,8 @@
 """rtn-tune, rtn bench and rtn-kernel-benchmark record what the results format needs (docs/results-format.md):
 every repetition, the machine, the build and the run (date, host, load average before and after; Google
-Benchmark's JSON: the load at the start). Converted with --no-local, nothing may come from the converting
-machine, so every field checked here was written by the tool itself.
+Benchmark's JSON: the load at the start). rtn-tune and rtn bench write results files themselves, valid as
+they are; converted with --no-local, nothing may come from the converting machine, so every field checked
+here was written by the tool itself.
 
 The tools run when CTest gives their paths (RTN_CLI, RTN_TUNE, RTN_KERNEL_BENCHMARK: the rtn_report_tests
 test); the converter's reading of their sections is also tested on the fixtures, edited as today's tools
@@ -36,6 +37,13 @@ def run(*command):
     return completed
 
 
+def load_valid(path):
+    """A results file as a tool wrote it, valid against the schema without conversion."""
+    document = json.loads(path.read_text())
+    results.validate(document, str(path))
+    return document
+
+
 def assert_complete(document, load_after=True):
     """The sections the issue asks for, as the tools wrote them."""
     results.validate(document)
@@ -52,34 +60,75 @@ def assert_complete(document, load_after=True):
         assert len(run_section["load_average_after"]) == 3
 
 
-def test_rtn_tune_records_machine_build_and_run(tmp_path):
+def test_rtn_tune_writes_a_results_file(tmp_path):
     rtn_tune = tool("RTN_TUNE")
     output = tmp_path / "tune.json"
     run(rtn_tune, TINY_SUITE, "--budget", "1", "--blocks", "64", "--replace", "--output", tmp_path / "profile.json",
         "--results", output)
-    raw = json.loads(output.read_text())
-    document = convert.convert([str(output)], local=False)
+    document = load_valid(output)
     assert_complete(document)
-    # every repetition of every contender
-    name = next(run["name"] for run in raw["benchmarks"] if run["backend"] == "stl")
-    (measurement,) = [m for m in document["measurements"]
-                      if f"kernel/{m['subject']}/{m['implementation']}/block:{m['block']}" == name]
-    assert measurement["samples"] == [run["real_time"] for run in raw["benchmarks"] if run["name"] == name]
-    assert raw["context"]["host_name"] == document["run"]["host"]
+    assert document["run"]["commands"][0].startswith("rtn-tune ")
+    profile = json.loads((tmp_path / "profile.json").read_text())
+    layers = {entry["layer"] for entry in profile["entries"]}
+    for layer in layers:  # every contender of every profiled shape, with all its repetitions
+        measured = [m for m in document["measurements"] if m["subject"] == layer]
+        assert {m["implementation"] for m in measured} >= {"stl"}
+        assert sum(m["chosen"] for m in measured) == 1
+        for measurement in measured:
+            assert measurement["tool"] == "rtn-tune" and measurement["block"] == 64
+            assert len(measurement["samples"]) >= 7 and min(measurement["samples"]) > 0
+            assert measurement["calls_per_repetition"] > 0 and measurement["flops_per_sample"] > 0
+            assert measurement["error"]["within_tolerance"]
+    # the converter keeps it whole
+    converted = convert.convert([str(output)], local=False)
+    assert converted["measurements"] == document["measurements"] and converted["machine"] == document["machine"]
 
 
-def test_rtn_bench_records_machine_build_run_and_dispatch(tmp_path):
-    rtn = tool("RTN_CLI")
-    output = tmp_path / "bench.json"
-    run(rtn, "bench", TINY_LSTM, "--no-profile", "--block", "64", "--seconds", "0.1", "--backend", "tuned,stl",
-        "--json-file", output)
-    document = convert.convert([str(output)], local=False)
+def check_bench(document):
     assert_complete(document)
     tuned = next(m for m in document["measurements"] if m["implementation"] == "tuned")
     assert len(tuned["samples"]) == 30 and set(tuned["latency_ns"]) == {"p50", "p99", "p99.9", "max"}
     (model,) = document["models"]
     assert [d["reason"] for d in model["dispatch"]] == ["default (no profile)"] * len(model["dispatch"])
     assert model["dispatch"][0]["layer"].startswith("lstm(in=1,hidden=4")
+
+
+def test_rtn_bench_records_machine_build_run_and_dispatch(tmp_path):
+    rtn = tool("RTN_CLI")
+    output, native = tmp_path / "bench.json", tmp_path / "bench-results.json"
+    run(rtn, "bench", TINY_LSTM, "--no-profile", "--block", "64", "--seconds", "0.1", "--backend", "tuned,stl",
+        "--json-file", output, "--results", native)
+    check_bench(convert.convert([str(output)], local=False))
+    document = load_valid(native)
+    check_bench(document)
+    assert {m["implementation"] for m in document["measurements"]} == {"tuned", "stl"}
+    assert document["run"]["commands"] == [f"rtn bench {TINY_LSTM} --no-profile --block 64 --seconds 0.1 "
+                                           f"--backend tuned,stl --json-file {output} --results {native}"]
+    raw = json.loads(output.read_text())
+    for measurement in document["measurements"]:  # the same rounds as --json gives
+        assert measurement["samples"] == raw["configurations"][measurement["implementation"]]["ns_per_sample_rounds"]
+    (model,) = document["models"]
+    assert model["flops_per_sample"] == sum(d["flops_per_sample"] for d in model["dispatch"]) > 0
+
+
+def test_results_files_of_several_tools_merge(tmp_path):
+    """rtn-tune's and rtn bench's results files of one run into one: both tools' measurements, the load
+    before the first and after the last."""
+    rtn, rtn_tune = tool("RTN_CLI"), tool("RTN_TUNE")
+    tune, bench = tmp_path / "tune.json", tmp_path / "bench.json"
+    run(rtn_tune, TINY_SUITE, "--budget", "1", "--blocks", "64", "--replace", "--output", tmp_path / "profile.json",
+        "--results", tune)
+    run(rtn, "bench", TINY_LSTM, "--profile", tmp_path / "profile.json", "--block", "64", "--seconds", "0.1",
+        "--backend", "tuned", "--results", bench)
+    first, second = load_valid(tune), load_valid(bench)
+    document = convert.convert([str(bench), str(tune)], local=False)
+    results.validate(document)
+    assert document["measurements"] == second["measurements"] + first["measurements"]
+    assert document["run"]["load_average_before"] == first["run"]["load_average_before"]
+    assert document["run"]["load_average_after"] == second["run"]["load_average_after"]
+    assert document["run"]["commands"] == second["run"]["commands"] + first["run"]["commands"]
+    assert [s["format"] for s in document["run"]["sources"]] == ["rtn-results", "rtn-results"]
+    assert document["models"] == second["models"]
 
 
 def test_rtn_kernel_benchmark_records_machine_build_and_the_load_at_start(tmp_path):
