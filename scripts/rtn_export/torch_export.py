@@ -13,11 +13,16 @@ channels; ceil_mode=False), Tanh/ReLU/Sigmoid/ELU/LeakyReLU/PReLU/Softmax and th
 forms, Identity, transposes/permutes between the two layouts, `.contiguous()`, a zero left padding
 (F.pad / nn.ConstantPad1d) right before a Conv1d by exactly its receptive field, and a residual add of
 the model input to its output as the last operation. Spectral layers (Conv2d, BatchNorm2d) work on 2-D
-frames of features x channels: torch_frames.py reads the views between them and the flat frames.
+frames of features x channels: torch_frames.py reads the views between them and the flat frames, and
+torch_reshape.py the reshapes that equal those views.
 Anything else is an ExportError that names the operation and where it is.
 """
 from __future__ import annotations
 
+import builtins
+import contextlib
+import dis
+import inspect
 import operator
 import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -452,6 +457,7 @@ def _state(module: nn.Module) -> Dict[str, Any]:
 
 
 from .torch_frames import FRAME_FUNCTIONS, FRAME_METHODS, FRAME_MODULES  # noqa: E402  (uses the above)
+from .torch_reshape import RESHAPE_FUNCTIONS, RESHAPE_METHODS, Shape  # noqa: E402  (uses the above)
 
 _MODULE_HANDLERS: List[Tuple[type, Callable]] = [
     (nn.Linear, _linear),
@@ -569,6 +575,8 @@ def _fn_getitem(builder, where, name, args, kwargs):
         raise ExportError(f"{where}: index {index!r} of the (output, hidden) tuple of {container.where}")
     if isinstance(container, HiddenState) and container.is_tuple and index in (0, 1, -1, -2):
         return HiddenState(container.where, False)
+    if isinstance(container, Shape):
+        return container.item(index, where, name)
     if isinstance(container, Stream):
         raise ExportError(f"{where}: indexing or slicing the signal ({index!r}) is not supported; rtn layers "
                           "process every channel of every frame")
@@ -598,6 +606,7 @@ _FUNCTION_HANDLERS: Dict[str, Callable] = {
     "getitem": _fn_getitem,
     "pad": _fn_pad,
     **FRAME_FUNCTIONS,
+    **RESHAPE_FUNCTIONS,
 }
 
 # Python callables (fx call_function targets) and Tensor method names, to canonical operation names.
@@ -612,28 +621,53 @@ _FUNCTION_NAMES: Dict[Any, str] = {
     operator.getitem: "getitem",
     F.pad: "pad",
     torch.flatten: "flatten", torch.unsqueeze: "unsqueeze", torch.squeeze: "squeeze",
+    torch.reshape: "reshape", builtins.getattr: "getattr", operator.mul: "mul", operator.floordiv: "floordiv",
     **({torch.unflatten: "unflatten"} if hasattr(torch, "unflatten") else {}),
 }
 _METHOD_NAMES = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "softmax": "softmax",
                  "transpose": "transpose", "permute": "permute", "contiguous": "contiguous", "add": "add",
-                 "__add__": "add", "__getitem__": "getitem", **FRAME_METHODS}
+                 "__add__": "add", "__getitem__": "getitem", **FRAME_METHODS, **RESHAPE_METHODS}
 
 
 # --- torch.fx front end -------------------------------------------------------------------------------
 
-class _TupleProxy(torch.fx.Proxy):
-    """A proxy of known length, so that `y, (h, c) = self.lstm(x)` traces (torch 1.13's fx cannot tell
-    the length of an unpacking on Python 3.11)."""
+@contextlib.contextmanager
+def _reshape_records_traced_sizes():
+    """torch.reshape(x, (b, t, -1)) with sizes read from x.shape: torch 1.13 parses the sizes before fx sees the
+    call and fails on the proxies among them, so while tracing, torch.reshape records its call itself."""
+    original = torch.reshape
 
-    def __init__(self, node, tracer, length: int):
-        super().__init__(node, tracer)
-        self._length = length
+    def reshape(input, shape):
+        if isinstance(input, torch.fx.Proxy):
+            return input.tracer.create_proxy("call_function", original, (input, shape), {})
+        return original(input, shape)
 
+    torch.reshape = reshape
+    try:
+        yield
+    finally:
+        torch.reshape = original
+
+
+class _Unpacks:
     def __iter__(self):
-        return iter([self[i] for i in range(self._length)])
+        """`b, t, _ = x.shape`, `y, (h, c) = self.lstm(x)`: torch 1.13's fx looks for the unpacking at a wrong
+        bytecode index on Python 3.11 (it counts cache entries that dis leaves out), so here it is found by its
+        offset."""
+        frame = inspect.currentframe().f_back  # the model's code
+        instruction = next((item for item in dis.get_instructions(frame.f_code) if item.offset == frame.f_lasti), None)
+        if instruction is not None and instruction.opname == "UNPACK_SEQUENCE":
+            return iter([self[i] for i in range(instruction.argval)])
+        return self.tracer.iter(self)
 
-    def __len__(self):
-        return self._length
+
+class _Attribute(_Unpacks, torch.fx.proxy.Attribute):
+    """An attribute of a traced value, such as x.shape: it unpacks as the values do."""
+
+
+class _Proxy(_Unpacks, torch.fx.Proxy):
+    def __getattr__(self, name):
+        return _Attribute(self, name)
 
 
 class _Tracer(torch.fx.Tracer):
@@ -641,17 +675,12 @@ class _Tracer(torch.fx.Tracer):
         super().__init__()
         self.record_stack_traces = True
 
+    def trace(self, root, concrete_args=None):
+        with _reshape_records_traced_sizes():
+            return super().trace(root, concrete_args)
+
     def proxy(self, node):
-        length = None
-        if node.op == "call_module":
-            if isinstance(self.root.get_submodule(node.target), nn.RNNBase):
-                length = 2
-        elif node.op == "call_function" and node.target is operator.getitem:
-            source = node.args[0]
-            if (isinstance(source, torch.fx.Node) and source.op == "call_module" and node.args[1] in (1, -1)
-                    and isinstance(self.root.get_submodule(source.target), nn.LSTM)):
-                length = 2
-        return _TupleProxy(node, self, length) if length else torch.fx.Proxy(node, self)
+        return _Proxy(node, self)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

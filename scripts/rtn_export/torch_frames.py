@@ -15,6 +15,8 @@ A frame of one channel may also be made with x.unsqueeze(1) (straight into (batc
 x.unsqueeze(3), and flattened with squeeze(1) or squeeze(3): the flat frame's width is then what the layers
 before give (or, right at the model input, the input_channels given to export_torch or the command line).
 
+The same views written as x.reshape / x.view / torch.reshape are read by torch_reshape.py, as these.
+
 Along features the zeros (F.pad's and the Conv2d's own) must be none ("valid") or TensorFlow's "same"
 split, rtn's same_padding. Along time the convolution is causal, as Conv1d's: a left padding of exactly
 (kt - 1) * dilation, or none (then PyTorch's output is shorter and rtn's output i + (kt - 1) * dilation is
@@ -22,7 +24,7 @@ PyTorch's i).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch.nn as nn
 
@@ -57,14 +59,15 @@ def _flatten(builder, value: Any, start: Any, end: Any, where: str, what: str) -
     return Stream(BTC, stream.version, is_input=stream.is_input)
 
 
-def _unsqueeze(builder, value: Any, dim: Any, where: str, what: str) -> Stream:
-    """unsqueeze(1) and unsqueeze(3) of a flat frame: a frame of one channel, in Conv2d's layout or rtn's."""
+def _unsqueeze(builder, value: Any, dim: Any, where: str, what: str, width: Optional[int] = None) -> Stream:
+    """unsqueeze(1) and unsqueeze(3) of a flat frame: a frame of one channel, in Conv2d's layout or rtn's.
+    `width`: the frame's floats when the caller knows them (a reshape names them), else the layers before tell."""
     stream = _view(builder, value, where, what)
     position = int(dim) % 4  # counted in the 4-d result: -1 is 3
     if stream.layout != BTC or stream.grid or position not in (1, 3):
         raise ExportError(f"{where}: {what}({dim}) on {stream.layout}: rtn follows unsqueeze(1) of {BTC} into "
                           f"{BCTF} and unsqueeze(3) into {BTFC}, frames of one channel")
-    width = builder.document.channels_after(stream.version)
+    width = builder.document.channels_after(stream.version) if width is None else width
     if width is None:
         raise ExportError(f"{where}: {what}({dim}) makes 2-D frames of the model input, whose width no layer "
                           "tells: give the input channels (export_torch(..., input_channels=N), python -m "

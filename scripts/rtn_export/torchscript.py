@@ -26,7 +26,10 @@ _ATEN = {
     "aten::transpose": "transpose", "aten::permute": "permute", "aten::contiguous": "contiguous",
     "aten::add": "add", "aten::add_": "add", "aten::pad": "pad", "aten::constant_pad_nd": "constant_pad_nd",
     "aten::flatten": "flatten", "aten::unflatten": "unflatten", "aten::unsqueeze": "unsqueeze",
-    "aten::squeeze": "squeeze",
+    "aten::squeeze": "squeeze", "aten::reshape": "reshape", "aten::view": "view", "aten::size": "size",
+    # Sizes computed for a reshape: int arithmetic when scripted, 0-d tensors (prim::NumToTensor) when traced.
+    "aten::mul": "mul", "aten::floordiv": "floordiv", "aten::floor_divide": "floordiv", "aten::Int": "size_value",
+    "prim::NumToTensor": "size_value",
 }
 _CALL_FUNCTION = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "elu": "elu",
                   "leaky_relu": "leaky_relu", "softmax": "softmax", "pad": "pad", "_pad": "pad"}
@@ -295,6 +298,11 @@ class _Walker:
             return None
         if kind == "prim::ListConstruct":  # sizes and dims, which may hold a module's plain attributes
             return [[self.value(environment, value) for value in inputs]]
+        if kind == "prim::ListUnpack":  # b, t, _ = x.shape
+            source = self.value(environment, inputs[0])
+            if not isinstance(source, (tuple, list)) or len(source) != node.outputsSize():
+                raise ExportError(f"unsupported operation {kind} at {where}")
+            return list(source)
         if kind == "prim::GetAttr":
             owner = environment[inputs[0]]
             name = node.s("name")

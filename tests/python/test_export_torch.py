@@ -489,6 +489,66 @@ class MonoSpectral(nn.Module):
         return self.head(y.permute(0, 2, 3, 1).squeeze(-1))
 
 
+class ReshapedSpectral(nn.Module):
+    """The views between flat and 2-D frames written as reshapes, as spectral models often are: sizes unpacked from
+    x.shape, read with x.size(i) and multiplied, -1 for the batch and for a frame's size, and the function form:
+    reshape(b, t, 9, 2) is unflatten(2, (9, 2)), view(x.size(0), x.size(1), -1) and reshape(-1, t, 12 * c) are
+    flatten(2), view(b, 1, t, 12) is unsqueeze(1) and torch.reshape(y, (b, t, -1)) of one channel squeeze(1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 3, (3, 3), stride=(1, 2), dilation=(2, 1))  # 9 -> 4 features
+        self.norm = nn.BatchNorm2d(3)
+        self.mix = nn.Linear(12, 12)
+        self.conv2 = nn.Conv2d(1, 2, (2, 3), padding=(0, 1))  # 12 -> 12 features, "same"
+        self.conv3 = nn.Conv2d(2, 1, (1, 3))  # 12 -> 10 features
+        self.head = nn.Linear(10, 1)
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        y = x.reshape(b, t, 9, 2).permute(0, 3, 1, 2)
+        y = torch.relu(self.norm(self.conv1(F.pad(y, (0, 0, 4, 0)))))
+        y = self.mix(y.permute(0, 2, 3, 1).view(x.size(0), x.size(1), -1))
+        y = torch.tanh(self.conv2(F.pad(y.view(b, 1, t, 12), (0, 0, 1, 0))))
+        c = y.size(1)
+        y = y.permute(0, 2, 3, 1).reshape(-1, t, 12 * c)
+        y = self.conv3(y.reshape(b, t, 12, c).permute(0, 3, 1, 2))
+        return self.head(torch.reshape(y, (b, t, -1)))
+
+
+class MonoReshaped(nn.Module):
+    """Frames of 10 features in one channel made by a view of the model input, view(b, 1, t, -1) (its width from
+    input_channels), and flattened with the four sizes unpacked after the Conv2d: reshape(b, t, f * c)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, (2, 3), stride=(1, 2))  # 10 -> 4 features
+        self.head = nn.Linear(12, 2)
+
+    def forward(self, x):
+        y = self.conv(F.pad(x.view(x.size(0), 1, x.size(1), -1), (0, 0, 1, 0)))
+        b, c, t, f = y.shape
+        return self.head(y.permute(0, 2, 3, 1).reshape(b, t, f * c))
+
+
+class Regrouped(nn.Module):
+    """A reshape to the shape a signal has (nothing to do), one from (batch, time, 4, 2) to (batch, time, 2, 4)
+    (flatten(2) then unflatten(2, (2, 4))) and one of (batch, 1, time, 1) to (batch, time, 1) (squeeze(1)),
+    with sizes read from the last dimension (x.shape[-1]) and divided."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Linear(3, 8)
+        self.conv = nn.Conv2d(4, 1, (1, 2))  # 2 -> 1 feature
+
+    def forward(self, x):
+        y = self.dense(x)
+        b, t, width = y.size(0), y.size(1), y.shape[-1]
+        y = y.view(b, t, width).reshape(b, t, 4, 2)
+        y = y.reshape(b, t, width // 4, 4).permute(0, 3, 1, 2)
+        return torch.sigmoid(self.conv(y)).reshape(b, t, 1)
+
+
 # name: (model, input channels, frames in, torch's output frames kept, rtn's output period), seeded when built.
 TORCHSCRIPT_CONVOLUTIONS = {
     "decimator": (Decimator, 1, 2399, lambda frames: -(-frames // 6), 6),
@@ -497,6 +557,9 @@ TORCHSCRIPT_CONVOLUTIONS = {
     "spectral": (Spectral, 18, 600, lambda frames: frames, 1),
     "spectral_spellings": (SpectralSpellings, 18, 600, lambda frames: frames, 1),
     "mono_spectral": (MonoSpectral, 10, 600, lambda frames: frames, 1),
+    "reshaped_spectral": (ReshapedSpectral, 18, 600, lambda frames: frames, 1),
+    "mono_reshaped": (MonoReshaped, 10, 600, lambda frames: frames, 1),
+    "regrouped": (Regrouped, 3, 600, lambda frames: frames, 1),
 }
 TORCHSCRIPT_WAYS = ["script", "trace", "script_file", "trace_file"]
 
@@ -534,6 +597,26 @@ def test_torchscript_transposed_and_spectral_convolutions(tmp_path, rtn_process,
     assert document["layers"] == json.loads((tmp_path / "fx.json").read_text())["layers"]
     expected = torch_output(model, source)
     assert_close(rtn_process(tmp_path / f"{how}.json", source, period=period), expected[:kept(frames)])
+
+
+# name: (model, input channels, the layers of the file: a reshape is one of the views, it adds none).
+RESHAPES = {
+    "reshaped_spectral": (ReshapedSpectral, 18, ["conv2d", "batchnorm2d", "relu", "dense", "conv2d", "tanh", "conv2d",
+                                                 "dense"]),
+    "mono_reshaped": (MonoReshaped, 10, ["conv2d", "dense"]),
+    "regrouped": (Regrouped, 3, ["dense", "conv2d", "sigmoid"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESHAPES))
+def test_reshapes_and_views_are_the_frame_views(tmp_path, rtn_process, signal, case):
+    """torch.fx: the Python modules end to end (their TorchScript forms are in the test above)."""
+    make, channels, layers = RESHAPES[case]
+    torch.manual_seed(19)
+    model = make().eval()
+    randomise_batchnorm(model)
+    document = export_and_compare(model, signal(600, channels), tmp_path, rtn_process, input_channels=channels)
+    assert [layer["type"] for layer in document["layers"]] == layers
 
 
 def test_command_line_reports_errors(tmp_path):
@@ -793,6 +876,64 @@ class PadsThenFlattens(nn.Module):
         return F.pad(x.unflatten(2, (4, 2)).permute(0, 3, 1, 2), (0, 0, 2, 0)).permute(0, 2, 3, 1).flatten(2)
 
 
+class ReshapesChannelsOfTime(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.dense(x).transpose(1, 2).reshape(x.size(0), x.size(1), 4)
+
+
+class ReshapesSeveralChannels(nn.Module):
+    def forward(self, x):
+        b, t, _ = x.shape
+        return x.unflatten(2, (4, 2)).permute(0, 3, 1, 2).reshape(b, t, -1)
+
+
+class DenseThenReshape(nn.Module):
+    """A frame of 8 floats, then the subclass's reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Linear(8, 8)
+
+
+class ReshapesTimeToNumber(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).reshape(x.size(0), 16, 4, 2).flatten(2)
+
+
+class ReshapesBatchToNumber(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).view(1, -1, 4, 2).flatten(2)
+
+
+class ReshapesAcrossFrames(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).view(x.size(0), -1, 2, 2).flatten(2)
+
+
+class ReshapesBatchWithTime(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).reshape(-1, 4, 2)
+
+
+class ReshapesIntoChannels(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).view(x.size(0), 2, x.size(1), 4).flatten(2)
+
+
+class ReshapesDoubledTime(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).view(x.size(0), x.size(1) * 2, 4)
+
+
+class ReshapesTheInput(nn.Module):
+    def forward(self, x):
+        return torch.tanh(x.reshape(x.size(0), x.size(1), 4, -1)).flatten(2)
+
+
 # name: (model, input channels, the Python module's refusal).
 TORCHSCRIPT_REFUSALS = {
     "conv1d_stride_unpadded": (StridedWithoutPadding, 1, r"layer 'conv'.*stride=2; a strided conv1d needs its causal "
@@ -823,6 +964,38 @@ TORCHSCRIPT_REFUSALS = {
                                                        r"width no layer tells: give the input channels"),
     "pad_then_flatten": (PadsThenFlattens, 8, r"a zero padding is only supported right before a Conv1d or Conv2d.*"
                                               r"flatten"),
+    # reshape / view: the node, the new shape and the signal's, and why (the text in full).
+    "reshape_channels_of_time": (ReshapesChannelsOfTime, 4, re.escape(
+        "reshape(batch, time, 4) of (batch, channels, time) = (batch, 4, time): each of its channels holds a run of "
+        "time steps, so the reshape would mix time with them; rtn follows reshapes of whole frames: transpose(1, 2) "
+        "first")),
+    "reshape_several_channels": (ReshapesSeveralChannels, 8, re.escape(
+        "reshape(batch, time, -1) of (batch, channels, time, features) = (batch, 2, time, 4): each of its 2 channels "
+        "holds a run of time steps, so the reshape would mix time with them; rtn follows reshapes of whole frames: "
+        "permute(0, 2, 3, 1) into (batch, time, features, channels) first")),
+    "reshape_time_to_number": (ReshapesTimeToNumber, 8, re.escape(
+        "reshape(batch, 16, 4, 2) of (batch, time, channels) = (batch, time, 8): the time must stay whole, read from "
+        "the signal (x.shape[i], x.size(i)) or the -1, not a number: rtn streams any length")),
+    "view_batch_to_number": (ReshapesBatchToNumber, 8, re.escape(
+        "view(1, -1, 4, 2) of (batch, time, channels) = (batch, time, 8): dim 0 must stay the batch (x.shape[0], "
+        "x.size(0) or -1); rtn never mixes the batch with other dims")),
+    "view_across_frames": (ReshapesAcrossFrames, 8, re.escape(
+        "view(batch, -1, 2, 2) of (batch, time, channels) = (batch, time, 8): a frame has 8 floats, which the new "
+        "shape does not group in whole frames: the reshape would mix time with the frame's floats")),
+    "reshape_batch_with_time": (ReshapesBatchWithTime, 8, re.escape(
+        "reshape(-1, 4, 2) of (batch, time, channels) = (batch, time, 8): without the time read from the signal, "
+        "the -1 in dim 0 merges the batch with the time; keep both: x.shape[0] (or x.size(0)), x.shape[1], ...")),
+    "view_into_channels": (ReshapesIntoChannels, 8, re.escape(
+        "view(batch, 2, time, 4) of (batch, time, channels) = (batch, time, 8): rtn's frames are (features, "
+        "channels) with the channels together; into (batch, channels, time, features) of 2 channels use "
+        "unflatten(2, (features, channels)) and permute(0, 3, 1, 2)")),
+    "view_time_computed": (ReshapesDoubledTime, 8, re.escape(
+        "mul of time and 2: rtn computes a reshape's frame sizes from whole numbers; the batch and the time pass "
+        "through it as they are")),
+    "reshape_unknown_width": (ReshapesTheInput, 8, re.escape(
+        "reshape(batch, time, 4, -1) of (batch, time, channels) = (batch, time, ?) needs the width of the model "
+        "input, which no layer tells: give the input channels (export_torch(..., input_channels=N), python -m "
+        "rtn_export --input-channels N)")),
 }
 
 
