@@ -142,7 +142,7 @@ def reshape(builder, value: Any, requested: List[Any], where: str, what: str) ->
     shown = f"{what}{_show(requested)} of {stream.layout} = {_show(source)}"
     if any(not isinstance(size, (int, SignalSize)) or isinstance(size, bool) or (isinstance(size, int) and size < -1)
            or size == 0 for size in requested) or requested.count(-1) > 1:
-        raise ExportError(f"{where}: {shown}: a new shape holds sizes of at least 1 and at most one -1")
+        raise ExportError(f"{where}: {shown}: a new shape holds whole numbers of at least 1 and at most one -1")
     if len(requested) == len(source) and all(size in (wanted, -1) for size, wanted in zip(requested, source)):
         return stream  # the shape it has: nothing to do
     width = source[2] if stream.layout == BTC else None

@@ -929,6 +929,11 @@ class ReshapesDoubledTime(DenseThenReshape):
         return self.dense(x).view(x.size(0), x.size(1) * 2, 4)
 
 
+class ReshapesTimeIntoFrames(DenseThenReshape):
+    def forward(self, x):
+        return self.dense(x).reshape(x.size(0), -1)
+
+
 class ReshapesTheInput(nn.Module):
     def forward(self, x):
         return torch.tanh(x.reshape(x.size(0), x.size(1), 4, -1)).flatten(2)
@@ -992,6 +997,9 @@ TORCHSCRIPT_REFUSALS = {
     "view_time_computed": (ReshapesDoubledTime, 8, re.escape(
         "mul of time and 2: rtn computes a reshape's frame sizes from whole numbers; the batch and the time pass "
         "through it as they are")),
+    "reshape_time_into_frames": (ReshapesTimeIntoFrames, 8, re.escape(
+        "reshape(batch, -1) of (batch, time, channels) = (batch, time, 8): rtn follows reshapes into (batch, time, "
+        "channels), (batch, time, features, channels) and (batch, channels, time, features) of one channel")),
     "reshape_unknown_width": (ReshapesTheInput, 8, re.escape(
         "reshape(batch, time, 4, -1) of (batch, time, channels) = (batch, time, ?) needs the width of the model "
         "input, which no layer tells: give the input channels (export_torch(..., input_channels=N), python -m "
