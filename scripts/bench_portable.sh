@@ -14,7 +14,7 @@ rounds=${ROUNDS:-5} seconds=${SECONDS_PER_RUN:-1} blocks=${BLOCKS:-1 64}
 
 # One measurement: ns/sample of the default dispatch.
 measure() {
-  "$1/engine/cli/rtn" bench "$2" --no-profile --backend tuned --block "$3" --seconds "$seconds" --json 2>/dev/null |
+  "$1/tools/rtn/rtn" bench "$2" --no-profile --backend tuned --block "$3" --seconds "$seconds" --json 2>/dev/null |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["configurations"]["tuned"]["ns_per_sample"])'
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }

@@ -3,7 +3,7 @@
 
     scripts/check_isa_levels.py --library librtn.a --baseline sse4 \
         --level sse4=rtn_isa_sse4.o --level avx2=rtn_isa_avx2.o --level avx512=rtn_isa_avx512.o
-    scripts/check_isa_levels.py --library build-v3/engine/cli/rtn --baseline avx2 \
+    scripts/check_isa_levels.py --library build-v3/tools/rtn/rtn --baseline avx2 \
         --allow-function fma_loop_avx512    # a program: no AVX-512 but where a CPU check guards it
 
 A level's kernels can reach only (a) the code of its own object, (b) the symbols that object leaves undefined,

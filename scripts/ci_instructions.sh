@@ -55,7 +55,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRTN_NATIVE=OFF -DRTN_I
   || { cat "$build/configure.log" >&2; fail "configuring failed"; }
 cmake --build "$build" -j "$jobs" --target rtn-cli > "$build/build.log" 2>&1 \
   || { tail -50 "$build/build.log" >&2; fail "building failed"; }
-rtn="$build/engine/cli/rtn"
+rtn="$build/tools/rtn/rtn"
 # valgrind stops with SIGILL at the first AVX-512 instruction: prove there is none to reach. (rtn bench's
 # peak measurement has an AVX-512 loop behind a CPU check, which valgrind's CPUID answers with no AVX-512.)
 python3 "$root/scripts/check_isa_levels.py" --library "$rtn" --baseline avx2 --allow-function fma_loop_avx512 \

@@ -28,8 +28,8 @@ case "${1:-}" in
   *) echo "usage: scripts/ci_perf.sh [--refresh-baseline]" >&2; exit 2 ;;
 esac
 
-rtn="$build/engine/cli/rtn"
-tune="$build/tuner/rtn-tune"
+rtn="$build/tools/rtn/rtn"
+tune="$build/tools/tune/rtn-tune"
 for tool in "$rtn" "$tune"; do
   [ -x "$tool" ] || { echo "ci_perf: $tool is missing: build first (scripts/setup.sh)" >&2; exit 2; }
 done

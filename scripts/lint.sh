@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs clang-tidy with the repository's .clang-tidy over the library, the command-line tools and the tuner:
+# Runs clang-tidy with the repository's .clang-tidy over the library and the command-line tools (tools/):
 #   scripts/lint.sh [BUILD_DIR]   BUILD_DIR (default build/) holds the compile_commands.json that CMake writes
 #                                 (CMAKE_EXPORT_COMPILE_COMMANDS is on in the root CMakeLists.txt)
 #   RTN_LINT_ALL=1                also the files left out below
@@ -30,7 +30,7 @@ for entry in json.load(open(database)):
     if not path.startswith(root):
         continue
     relative = path[len(root):]
-    if not re.match(r"(engine|tuner|tools)/", relative):
+    if not re.match(r"(engine|tools)/", relative):
         continue
     skipped = re.match(left_out, relative)
     if skipped and not lint_all and skipped.group(1) != "dense":

@@ -15,10 +15,10 @@ mkdir -p "$out"
 
 model="$root/suites/models/guitar_lstm.json"
 echo; echo "== rtn info $model"
-"$build_dir/engine/cli/rtn" info "$model" | tee "$out/guitar_lstm.info.txt"
+"$build_dir/tools/rtn/rtn" info "$model" | tee "$out/guitar_lstm.info.txt"
 
 echo; echo "== kernel and model benchmarks (Google Benchmark) -> $out/benchmark.json"
-"$build_dir/tuner/rtn-kernel-benchmark" \
+"$build_dir/tools/kernel_benchmark/rtn-kernel-benchmark" \
   --benchmark_filter="${RTN_BENCH_FILTER:-.}" \
   --benchmark_min_time="${RTN_BENCH_MIN_TIME:-0.05}" --benchmark_repetitions="${RTN_BENCH_REPETITIONS:-3}" \
   --benchmark_display_aggregates_only=true --benchmark_counters_tabular=true \
@@ -35,14 +35,14 @@ cat "$out/benchmark.md"
 
 # The tuner on the bundled suite, then each bundled model with that profile: tuned vs each backend vs libtorch.
 echo; echo "== rtn-tune on the bundled suite -> $out/profile.json, $out/results.json"
-"$build_dir/tuner/rtn-tune" "$root/suites/default.json" --replace --budget "${RTN_TUNE_BUDGET:-60}" \
+"$build_dir/tools/tune/rtn-tune" "$root/suites/default.json" --replace --budget "${RTN_TUNE_BUDGET:-60}" \
   --output "$out/profile.json" --results "$out/results.json" | tee "$out/tune.txt"
 echo; echo "== rtn bench on the bundled models with that profile -> $out/bench.txt"
 : > "$out/bench.txt"
 runs=()
 for block in 64 1; do
   for model in guitar_lstm gru_2x16 conv_stack; do
-    "$build_dir/engine/cli/rtn" bench "$root/suites/models/$model.json" --profile "$out/profile.json" --block "$block" \
+    "$build_dir/tools/rtn/rtn" bench "$root/suites/models/$model.json" --profile "$out/profile.json" --block "$block" \
       --seconds "${RTN_BENCH_SECONDS:-3}" --results "$out/bench.$model.block$block.json" | tee -a "$out/bench.txt"
     runs+=("$out/bench.$model.block$block.json")
   done

@@ -14,7 +14,7 @@
 
 #include "rtn/model.hpp"
 #include "rtn/registry.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "rtn/registry.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -23,7 +23,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 #ifndef RTN_TEST_DATA_DIR
 #error "RTN_TEST_DATA_DIR must name tests/data (tests/CMakeLists.txt defines it)"
@@ -64,7 +64,7 @@ Reference read_reference(const std::string& path) {
   return reference;
 }
 
-using rtn::testing::max_abs_error;  // support/test_data.hpp
+using rtn::testing::max_abs_error;  // tools/common/test_data.hpp
 
 // Recurrent models over 1000 steps: rtn's stated bound against PyTorch in float32.
 constexpr double kTolerance = 1e-4;

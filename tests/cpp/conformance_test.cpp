@@ -8,9 +8,9 @@
 #include <random>
 #include <string>
 
-#include "reference/torch_reference.hpp"
 #include "rtn/registry.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
+#include "torch_reference/torch_reference.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "rtn/model.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <random>
 
-#include "reference/torch_reference.hpp"
 #include "rtn/model.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
+#include "torch_reference/torch_reference.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -21,11 +21,11 @@
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
 #include "rtn/nam_file.hpp"
-#include "support/test_data.hpp"
 #include "rtn/registry.hpp"
 #include "rtn/wavenet_spec.hpp"
 #include "support/allocation_counter.hpp"
 #include "support/wav_file.hpp"
+#include "tools/common/test_data.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -18,7 +18,7 @@
 
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 #ifndef RTN_CLI_PATH
 #error "RTN_CLI_PATH must name the rtn program (tests/CMakeLists.txt defines it)"
@@ -133,7 +133,7 @@ std::vector<float> library_output(const std::string& model_path, const std::vect
   return output;
 }
 
-using rtn::testing::max_abs_error;  // support/test_data.hpp
+using rtn::testing::max_abs_error;  // tools/common/test_data.hpp
 
 TEST(ProcessCommand, RendersWhatTheLibraryComputes) {
   const std::string in = temp_path("mono-in.wav"), out = temp_path("mono-out.wav");

@@ -19,7 +19,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/registry.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 namespace rtn::testing {
 namespace {

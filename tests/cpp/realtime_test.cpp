@@ -12,7 +12,7 @@
 #include "rtn/model.hpp"
 #include "rtn/registry.hpp"
 #include "support/allocation_counter.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 
 #if defined(__SSE__)
 #include <xmmintrin.h>

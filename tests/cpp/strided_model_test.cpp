@@ -10,9 +10,9 @@
 
 #include "rtn/error.hpp"
 
-#include "reference/torch_reference.hpp"
 #include "rtn/model.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
+#include "torch_reference/torch_reference.hpp"
 
 namespace rtn::testing {
 namespace {

@@ -1,4 +1,4 @@
-// rtn-tune's suite files (tuner/suite.cpp): each grid point of a layer is read by the model format's own
+// rtn-tune's suite files (tools/tune/suite.cpp): each grid point of a layer is read by the model format's own
 // reader, so a suite takes every parameter a model file takes (a GRU's reset_after, a kind registered at run
 // time) with the same checks and messages.
 #include <gmock/gmock.h>
@@ -12,9 +12,9 @@
 
 #include <unistd.h>
 
-#include "bundled_suite.hpp"
 #include "rtn/error.hpp"
-#include "suite.hpp"
+#include "tools/tune/bundled_suite.hpp"
+#include "tools/tune/suite.hpp"
 #include "toy_layer/toy_layer.hpp"
 
 namespace rtn::tune {

@@ -12,10 +12,10 @@
 
 #include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 #include "toy_layer/toy_layer.hpp"
 #if defined(RTN_TEST_TUNE_COMMAND)
-#include "tune_command.hpp"
+#include "tools/tune/tune_command.hpp"
 #endif
 
 namespace rtn::testing {

@@ -14,7 +14,7 @@
 #include "rtn/layer_descriptor.hpp"
 #include "rtn/model.hpp"
 #include "rtn/registry.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
 #include "toy_layer/toy_layer.hpp"
 #if defined(RTN_HAVE_JSON)
 #include "rtn/model_file.hpp"

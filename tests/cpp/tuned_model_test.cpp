@@ -5,12 +5,12 @@
 
 #include <random>
 
-#include "reference/torch_reference.hpp"
-#include "reference/torch_streaming.hpp"
 #include "rtn/dispatcher.hpp"
 #include "rtn/model.hpp"
 #include "rtn/profile.hpp"
-#include "support/test_data.hpp"
+#include "tools/common/test_data.hpp"
+#include "torch_reference/torch_reference.hpp"
+#include "torch_reference/torch_streaming.hpp"
 
 namespace rtn::testing {
 namespace {

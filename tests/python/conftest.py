@@ -28,7 +28,7 @@ WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 
 def rtn_binary() -> pathlib.Path:
-    path = pathlib.Path(os.environ.get("RTN_BIN", ROOT / "build" / "engine" / "cli" / "rtn"))
+    path = pathlib.Path(os.environ.get("RTN_BIN", ROOT / "build" / "tools" / "rtn" / "rtn"))
     if not path.is_file():
         pytest.fail(f"the rtn tool is not at {path}: build it (scripts/setup.sh) or set RTN_BIN", pytrace=False)
     return path

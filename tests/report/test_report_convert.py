@@ -125,7 +125,7 @@ def test_callgrind_of_rtn_process_is_identified(tmp_path):
                     struct.pack("<IHHIIHH", 16, 3, 1, 48000, 48000 * 4, 4, 32) + b"data" +
                     struct.pack("<I", len(data)) + data)
     text = open(CALLGRIND).read().replace("cmd:  /bin/true",
-                                          f"cmd:  build/engine/cli/rtn process suites/models/guitar_lstm.json {wav} "
+                                          f"cmd:  build/tools/rtn/rtn process suites/models/guitar_lstm.json {wav} "
                                           f"{tmp_path}/out.wav --block 64 --backend xsimd")
     path = tmp_path / "callgrind.out.1"
     path.write_text(text)

@@ -1,7 +1,7 @@
 #pragma once
 // A toy layer kind added from outside the engine, through the public extension points only
-// (rtn/layer_descriptor.hpp, rtn/registry.hpp, reference/torch_reference.hpp), as a program that embeds rtn
-// would add one: the tests that register it prove that a new kind is picked up by the conformance,
+// (rtn/layer_descriptor.hpp, rtn/registry.hpp, torch_reference/torch_reference.hpp), as a program that embeds
+// rtn would add one: the tests that register it prove that a new kind is picked up by the conformance,
 // allocation and tuner loops without an edit to the engine's sources.
 //
 // toy_scale: y = gain * x + bias, per channel. "gain" is its parameter (kept in LayerSpec::alpha, a float field

@@ -1,6 +1,6 @@
 // The toy layer's libtorch reference: its streaming layer, which also serves as the whole-signal oracle.
-#include "reference/torch_layer.hpp"
-#include "reference/torch_reference.hpp"
+#include "torch_reference/torch_layer.hpp"
+#include "torch_reference/torch_reference.hpp"
 #include "toy_layer/toy_layer.hpp"
 
 namespace rtn::testing {
