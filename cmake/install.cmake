@@ -6,11 +6,14 @@ include(CMakePackageConfigHelpers)
 
 set(RTN_CONFIG_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/rtn)
 
-install(TARGETS rtn EXPORT rtnTargets
+install(TARGETS rtn rtn_static EXPORT rtnTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/engine/include/rtn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.hpp")
+# The kernel templates and ops headers that rtn/static_model.hpp instantiates (target rtn::static).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/engine/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rtn/kernels
         FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT rtnTargets NAMESPACE rtn:: DESTINATION ${RTN_CONFIG_INSTALL_DIR})
 # The same targets from the build tree, for -Drtn_DIR=<this build directory> without installing.

@@ -12,3 +12,4 @@ run_step("configuring the find_package consumer"
          -DRTN_EXPECT_CPUINFO=${EXPECT_CPUINFO} -DRTN_EXPECT_NATIVE=1)
 run_step("building the find_package consumer" ${CMAKE_COMMAND} --build ${consumer})
 run_step("running the find_package consumer" ${consumer}/package_consumer)
+run_step("running the compile-time API consumer" ${consumer}/static_consumer)

@@ -24,10 +24,16 @@ foreach(pattern include/rtn/rtn.hpp include/rtn/model.hpp lib*/librtn.* lib*/cma
     message(FATAL_ERROR "the install has no ${pattern} in ${prefix}")
   endif()
 endforeach()
-# Only the public headers: nothing from engine/src.
+# The public headers, and under rtn/kernels the kernel templates and ops headers that rtn/static_model.hpp
+# instantiates (target rtn::static): headers only, nothing else from engine/src.
 file(GLOB_RECURSE headers RELATIVE ${prefix}/include ${prefix}/include/*)
 foreach(header IN LISTS headers)
-  if(NOT header MATCHES "^rtn/[a-z_]+\\.hpp$")
+  if(NOT header MATCHES "^rtn/[a-z_]+\\.hpp$" AND NOT header MATCHES "^rtn/kernels/[a-z_0-9/]+\\.hpp$")
     message(FATAL_ERROR "the install has an unexpected header: include/${header}")
+  endif()
+endforeach()
+foreach(header rtn/static_model.hpp rtn/kernels/backends/stl_ops.hpp rtn/kernels/layers/lstm/lstm_kernel.hpp)
+  if(NOT EXISTS ${prefix}/include/${header})
+    message(FATAL_ERROR "the install has no include/${header}")
   endif()
 endforeach()
