@@ -11,17 +11,6 @@
 namespace rtn::testing {
 namespace {
 
-ModelDefinition random_model(const std::vector<LayerSpec>& specs, bool input_skip, unsigned seed) {
-  std::mt19937 rng(seed);
-  ModelDefinition definition;
-  definition.name = "test";
-  definition.input_channels = specs.front().input_size;
-  definition.output_channels = specs.back().output_size;
-  definition.input_skip = input_skip;
-  for (const LayerSpec& spec : specs) definition.layers.push_back({spec, random_weights(spec, rng)});
-  return definition;
-}
-
 std::vector<float> torch_model(const ModelDefinition& definition, const std::vector<float>& input, int frames) {
   std::vector<float> signal = input;
   for (const LayerDefinition& layer : definition.layers) signal = torch_reference(layer.spec, layer.weights, signal, frames);
@@ -64,7 +53,7 @@ class ModelAgainstTorch : public ::testing::TestWithParam<ModelCase> {};
 
 TEST_P(ModelAgainstTorch, EveryBackendAndAMix) {
   const ModelCase& test = GetParam();
-  const ModelDefinition definition = random_model(test.layers, test.input_skip, 42);
+  const ModelDefinition definition = random_model(test.layers, 42, test.input_skip);
   const int frames = 2000;
   std::mt19937 rng(3);
   const std::vector<float> input = random_signal(frames, definition.input_channels, rng, 0.8f);

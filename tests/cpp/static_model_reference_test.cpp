@@ -32,16 +32,6 @@ std::vector<float> torch_chain(const ModelDefinition& definition, const std::vec
   return signal;
 }
 
-ModelDefinition random_model(const std::vector<LayerSpec>& specs, unsigned seed) {
-  std::mt19937 rng(seed);
-  ModelDefinition definition;
-  definition.name = "static";
-  definition.input_channels = specs.front().input_size;
-  definition.output_channels = specs.back().output_size;
-  for (const LayerSpec& spec : specs) definition.layers.push_back({spec, random_weights(spec, rng)});
-  return definition;
-}
-
 // Runs `model` over `input` in calls of the sizes in `blocks`, cycled.
 template <typename Model>
 std::vector<float> run(Model& model, const std::vector<float>& input, int frames, const std::vector<int>& blocks) {

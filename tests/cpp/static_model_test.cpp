@@ -23,14 +23,9 @@ namespace {
 using namespace fixed;
 using ::testing::HasSubstr;
 
-ModelDefinition random_model(const std::vector<LayerSpec>& specs, bool input_skip = false) {
-  std::mt19937 rng(3);
-  ModelDefinition definition;
+ModelDefinition amp_model(const std::vector<LayerSpec>& specs, bool input_skip = false) {
+  ModelDefinition definition = testing::random_model(specs, 3, input_skip);
   definition.name = "amp";
-  definition.input_channels = specs.front().input_size;
-  definition.output_channels = specs.back().output_size;
-  definition.input_skip = input_skip;
-  for (const LayerSpec& spec : specs) definition.layers.push_back({spec, random_weights(spec, rng)});
   return definition;
 }
 
@@ -46,19 +41,19 @@ std::string error_of(const ModelDefinition& definition) {
 }
 
 TEST(StaticModel, RefusesAModelWhoseLayersDiffer) {
-  EXPECT_THAT(error_of(random_model({LayerSpec::lstm(1, 40)})),
+  EXPECT_THAT(error_of(amp_model({LayerSpec::lstm(1, 40)})),
               HasSubstr("this StaticModel has 2 layers, but the model 'amp' has 1"));
-  EXPECT_THAT(error_of(random_model({LayerSpec::gru(1, 40), LayerSpec::dense(40, 1)})),
+  EXPECT_THAT(error_of(amp_model({LayerSpec::gru(1, 40), LayerSpec::dense(40, 1)})),
               HasSubstr("layer 0: this StaticModel expects a lstm with 1 inputs and 40 outputs, but the model "
                         "file's layer is gru(in=1,hidden=40"));
-  EXPECT_THAT(error_of(random_model({LayerSpec::lstm(1, 32), LayerSpec::dense(32, 1)})),
+  EXPECT_THAT(error_of(amp_model({LayerSpec::lstm(1, 32), LayerSpec::dense(32, 1)})),
               HasSubstr("layer 0: this StaticModel expects a lstm with 1 inputs and 40 outputs, but the model "
                         "file's layer is lstm(in=1,hidden=32"));
-  EXPECT_THAT(error_of(random_model({LayerSpec::lstm(1, 40, 2), LayerSpec::dense(40, 1)})),
+  EXPECT_THAT(error_of(amp_model({LayerSpec::lstm(1, 40, 2), LayerSpec::dense(40, 1)})),
               HasSubstr("layer 0: this StaticModel expects a lstm"));
-  EXPECT_THAT(error_of(random_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 2)})),
+  EXPECT_THAT(error_of(amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 2)})),
               HasSubstr("layer 1: this StaticModel expects a dense with 40 inputs and 1 outputs"));
-  EXPECT_EQ(error_of(random_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)})), "(no error)");
+  EXPECT_EQ(error_of(amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)})), "(no error)");
 }
 
 TEST(StaticModel, RefusesDecimatingLayers) {
@@ -66,7 +61,7 @@ TEST(StaticModel, RefusesDecimatingLayers) {
   LayerSpec strided = LayerSpec::conv1d(1, 4, 3);
   strided.stride = 2;
   try {
-    Conv model(random_model({strided}));
+    Conv model(amp_model({strided}));
     FAIL() << "a strided convolution was accepted";
   } catch (const Error& error) {
     EXPECT_THAT(error.what(), HasSubstr("layer 0: this StaticModel expects a conv1d"));
@@ -87,13 +82,13 @@ void expect_no_allocation(Model& model, int channels) {
 }
 
 TEST(StaticModel, ProcessAndResetNeverAllocate) {
-  const ModelDefinition guitar = random_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)}, true);
+  const ModelDefinition guitar = amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)}, true);
   GuitarLstm stl(guitar);
   expect_no_allocation(stl, 1);
 #if RTN_HAVE_XSIMD
   StaticModel<XsimdOps, Lstm<1, 40>, Dense<40, 1>> simd(guitar);
   expect_no_allocation(simd, 1);
-  StaticModel<XsimdOps, Conv1d<2, 8>, Tanh<8>, Gru<8, 12>, Dense<12, 2>> stereo(random_model(
+  StaticModel<XsimdOps, Conv1d<2, 8>, Tanh<8>, Gru<8, 12>, Dense<12, 2>> stereo(amp_model(
       {LayerSpec::conv1d(2, 8, 3, 2), LayerSpec::activation(LayerKind::tanh, 8), LayerSpec::gru(8, 12),
        LayerSpec::dense(12, 2)}));
   expect_no_allocation(stereo, 2);
@@ -101,7 +96,7 @@ TEST(StaticModel, ProcessAndResetNeverAllocate) {
 }
 
 TEST(StaticModel, NonFiniteInputIsSilenceAndInPlaceMatchesApart) {
-  const ModelDefinition guitar = random_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)});
+  const ModelDefinition guitar = amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)});
   GuitarLstm apart(guitar), in_place(guitar), silent(guitar);
   std::mt19937 rng(9);
   std::vector<float> input = random_signal(300, 1, rng, 0.5f);
@@ -135,8 +130,8 @@ void expect_same_as_model(const ModelDefinition& definition, Backend backend) {
 }
 
 TEST(StaticModel, ComputesWhatModelComputes) {
-  const ModelDefinition guitar = random_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)}, true);
-  const ModelDefinition convs = random_model({LayerSpec::conv1d(1, 8, 3), LayerSpec::activation(LayerKind::tanh, 8),
+  const ModelDefinition guitar = amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)}, true);
+  const ModelDefinition convs = amp_model({LayerSpec::conv1d(1, 8, 3), LayerSpec::activation(LayerKind::tanh, 8),
                                               LayerSpec::conv1d(8, 8, 2, 4), LayerSpec::gru(8, 12, 2),
                                               LayerSpec::dense(12, 1)});
   expect_same_as_model<GuitarLstm>(guitar, Backend::stl);

@@ -30,6 +30,17 @@ Weights random_weights(const LayerSpec& spec, std::mt19937& rng) {
   return weights;
 }
 
+ModelDefinition random_model(const std::vector<LayerSpec>& specs, unsigned seed, bool input_skip) {
+  std::mt19937 rng(seed);
+  ModelDefinition definition;
+  definition.name = "random";
+  definition.input_channels = specs.front().input_size;
+  definition.output_channels = specs.back().output_size;
+  definition.input_skip = input_skip;
+  for (const LayerSpec& spec : specs) definition.layers.push_back({spec, random_weights(spec, rng)});
+  return definition;
+}
+
 std::vector<float> random_signal(int frames, int channels, std::mt19937& rng, float amplitude) {
   std::uniform_real_distribution<float> uniform(-amplitude, amplitude);
   std::vector<float> signal(static_cast<std::size_t>(frames) * channels);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "rtn/layer_spec.hpp"
+#include "rtn/model.hpp"
 #include "rtn/registry.hpp"
 #include "rtn/weights.hpp"
 
@@ -13,6 +14,9 @@ namespace rtn::testing {
 // Weights of every array the spec needs, uniform in the kind's test range (rtn/layer_descriptor.hpp), by
 // default +-1/sqrt(fan-in) as PyTorch initialises them. Deterministic for a given generator state.
 Weights random_weights(const LayerSpec& spec, std::mt19937& rng);
+// A model of `specs` in a chain, each layer with random_weights() from a generator seeded with `seed`; its
+// channels are the first layer's input and the last one's output.
+ModelDefinition random_model(const std::vector<LayerSpec>& specs, unsigned seed, bool input_skip = false);
 // frames x channels uniform values in [-amplitude, amplitude].
 std::vector<float> random_signal(int frames, int channels, std::mt19937& rng, float amplitude = 1.0f);
 

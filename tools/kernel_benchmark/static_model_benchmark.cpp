@@ -29,17 +29,6 @@ constexpr int kSignalFrames = 4096;  // the input cycles through this much rando
 // (fixed-size or not, another instruction set) round differently, each within the conformance tolerance.
 constexpr double kAgreement = 1e-4;
 
-ModelDefinition random_model(const std::vector<LayerSpec>& specs, bool input_skip) {
-  std::mt19937 rng(1);
-  ModelDefinition definition;
-  definition.name = "bench";
-  definition.input_channels = specs.front().input_size;
-  definition.output_channels = specs.back().output_size;
-  definition.input_skip = input_skip;
-  for (const LayerSpec& spec : specs) definition.layers.push_back({spec, testing::random_weights(spec, rng)});
-  return definition;
-}
-
 // Calls `process(in, out, frames)` block after block over the signal; per sample when block is 1.
 template <typename Process>
 void time_blocks(benchmark::State& state, const std::vector<float>& input, int channels, int out_channels,
@@ -61,7 +50,7 @@ void time_blocks(benchmark::State& state, const std::vector<float>& input, int c
 // Registers Model/<name>/block:N, static-xsimd/<name>/block:N and static-stl/<name>/block:N.
 template <typename... Layers>
 void register_model(const std::string& name, const std::vector<LayerSpec>& specs, bool input_skip = false) {
-  const ModelDefinition definition = random_model(specs, input_skip);
+  const ModelDefinition definition = testing::random_model(specs, 1, input_skip);
   std::mt19937 rng(2);
   const std::vector<float> input = testing::random_signal(kSignalFrames, definition.input_channels, rng, 0.5f);
   const int in = definition.input_channels, out = definition.output_channels;
