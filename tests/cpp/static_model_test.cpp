@@ -56,6 +56,17 @@ TEST(StaticModel, RefusesAModelWhoseLayersDiffer) {
   EXPECT_EQ(error_of(amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)})), "(no error)");
 }
 
+TEST(StaticModel, RefusesMissingOrMisshapenWeights) {
+  ModelDefinition missing = amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)});
+  missing.layers[1].weights.erase("bias");
+  EXPECT_THAT(error_of(missing), HasSubstr("layer 1: "));
+  EXPECT_THAT(error_of(missing), HasSubstr("bias"));
+  ModelDefinition misshapen = amp_model({LayerSpec::lstm(1, 40), LayerSpec::dense(40, 1)});
+  misshapen.layers[0].weights.at("weight_hh_l0").values.pop_back();
+  EXPECT_THAT(error_of(misshapen), HasSubstr("layer 0: "));
+  EXPECT_THAT(error_of(misshapen), HasSubstr("weight_hh_l0"));
+}
+
 TEST(StaticModel, RefusesDecimatingLayers) {
   using Conv = StaticModel<StlOps, Conv1d<1, 4>>;
   LayerSpec strided = LayerSpec::conv1d(1, 4, 3);

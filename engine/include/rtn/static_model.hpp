@@ -232,6 +232,16 @@ class StaticModel {
                   describe_expected<Layer>() +
                   ", but the model file's layer is " + spec.to_string());
     }
+    // What Model checks before building a kernel (KernelEntry::create): a definition made by hand has not been
+    // through the loaders.
+    if (const std::string problem = spec.validate(); !problem.empty()) {
+      throw Error("layer " + std::to_string(index) + ": " + problem);
+    }
+    try {
+      check_weights(spec, layer.weights);
+    } catch (const Error& error) {
+      throw Error("layer " + std::to_string(index) + ": " + error.what());
+    }
   }
 
   // What the model does around its layers (ModelDefinition's gains and skip).
