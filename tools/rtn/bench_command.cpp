@@ -361,6 +361,15 @@ Summary summarise(const Configuration& configuration, double sample_rate, double
   return summary;
 }
 
+// The time of one process() call (percentiles over every timed block) and which profile was used, as both the
+// --json object and the results file give them.
+Json latency_json(const Summary& summary) {
+  return {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
+}
+Json profile_json(const LoadedProfile& profile) {
+  return {{"path", profile.path}, {"in_use", static_cast<bool>(profile.profile)}, {"ignored", profile.ignored}};
+}
+
 // Everything measured, for --json and --json-file.
 Json describe_run(const std::vector<Configuration>& configurations, const Configuration* libtorch,
                   const ModelDefinition& definition, const BenchOptions& options, const LoadedProfile& profile,
@@ -382,11 +391,7 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
   root["flops_per_sample"] = flops_per_sample;
   root["fma_peak_gflops"] = peak_gflops;
   root["fma_peaks"] = tune::describe_peaks(peaks);
-  Json profile_json;
-  profile_json["path"] = profile.path;
-  profile_json["in_use"] = static_cast<bool>(profile.profile);
-  profile_json["ignored"] = profile.ignored;
-  root["profile"] = profile_json;
+  root["profile"] = profile_json(profile);
   Json configurations_json = Json::object();
   for (const Configuration& configuration : configurations) {
     const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
@@ -396,7 +401,7 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
     entry["ns_per_sample_min"] = summary.best;
     entry["ns_per_sample_spread"] = summary.spread;
     entry["ns_per_sample_rounds"] = configuration.ns_per_sample;
-    entry["latency_ns"] = {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
+    entry["latency_ns"] = latency_json(summary);
     entry["blocks_timed"] = configuration.block_ns.size();
     entry["gflops"] = summary.gflops;
     if (peak_gflops > 0) entry["percent_of_peak"] = 100 * summary.gflops / peak_gflops;
@@ -433,7 +438,7 @@ tune::ResultsJson results_of_run(const std::vector<Configuration>& configuration
   model["file"] = options.model_path;
   model["sample_rate"] = definition.sample_rate;
   model["block"] = block;
-  model["profile"] = {{"path", profile.path}, {"in_use", static_cast<bool>(profile.profile)}, {"ignored", profile.ignored}};
+  model["profile"] = profile_json(profile);
   model["flops_per_sample"] = flops_per_sample;
   long long parameters = 0;
   for (const LayerDefinition& layer : definition.layers) parameters += layer.spec.parameter_count();
@@ -444,7 +449,7 @@ tune::ResultsJson results_of_run(const std::vector<Configuration>& configuration
     const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
     entry["sample_rate"] = definition.sample_rate;
     entry["flops_per_sample"] = flops_per_sample;
-    entry["latency_ns"] = {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
+    entry["latency_ns"] = latency_json(summary);
     entry["blocks_timed"] = configuration.block_ns.size();
     if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
     if (libtorch && &configuration != libtorch) {

@@ -86,24 +86,20 @@ struct Conv1d {
   static bool matches(const LayerSpec& spec) { return spec.kind == LayerKind::conv1d && spec.stride == 1; }
 };
 
-// A stack of `Layers` recurrent layers (PyTorch's num_layers), hidden size Hidden.
-template <int In, int Hidden, int Layers = 1>
-struct Gru {
-  static constexpr LayerKind kKind = LayerKind::gru;
+// A stack of `Layers` recurrent layers (PyTorch's num_layers), hidden size Hidden: Gru and Lstm below.
+// RecurrentKernelOf is the layer's kernel template (GruKernel, LstmKernel); a Hidden of 0 is its generic kernel.
+template <LayerKind Kind, template <typename, int> class RecurrentKernelOf, int In, int Hidden, int Layers>
+struct Recurrent {
+  static constexpr LayerKind kKind = Kind;
   static constexpr int kInputs = In, kOutputs = Hidden;
   template <typename Ops>
-  using Kernel = std::conditional_t<detail::kHasFixedSizes<Ops>, GruKernel<Ops, Hidden>, GruKernel<Ops>>;
-  static bool matches(const LayerSpec& spec) { return spec.kind == LayerKind::gru && spec.num_layers == Layers; }
+  using Kernel = RecurrentKernelOf<Ops, detail::kHasFixedSizes<Ops> ? Hidden : 0>;
+  static bool matches(const LayerSpec& spec) { return spec.kind == Kind && spec.num_layers == Layers; }
 };
-
 template <int In, int Hidden, int Layers = 1>
-struct Lstm {
-  static constexpr LayerKind kKind = LayerKind::lstm;
-  static constexpr int kInputs = In, kOutputs = Hidden;
-  template <typename Ops>
-  using Kernel = std::conditional_t<detail::kHasFixedSizes<Ops>, LstmKernel<Ops, Hidden>, LstmKernel<Ops>>;
-  static bool matches(const LayerSpec& spec) { return spec.kind == LayerKind::lstm && spec.num_layers == Layers; }
-};
+using Gru = Recurrent<LayerKind::gru, GruKernel, In, Hidden, Layers>;
+template <int In, int Hidden, int Layers = 1>
+using Lstm = Recurrent<LayerKind::lstm, LstmKernel, In, Hidden, Layers>;
 
 // An element-wise activation of kind Kind (tanh, relu, sigmoid, elu, leaky_relu, prelu, softmax, ...) over
 // N channels; its parameters (alpha, slopes) come from the file.
