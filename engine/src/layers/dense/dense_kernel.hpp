@@ -35,6 +35,19 @@ class DenseKernel final : public Kernel {
   void reset() noexcept override {}
 
   void process(const float* in, float* out, int frames) noexcept override {
+    if constexpr (In > 0 && Out > kMaxDotOutputs) {
+      // A fixed-size kernel called per sample: the whole product in registers (Ops::affine_frame), ahead of
+      // the block path so that a per-sample call does not pay that path's stack frame.
+      if (frames == 1) {
+        Ops::template affine_frame<padded_size(Out), Out, In>(out, bias_.data(), weight_.data(), &in);
+        return;
+      }
+    }
+    process_frames(in, out, frames);
+  }
+
+ private:
+  [[gnu::noinline]] void process_frames(const float* in, float* out, int frames) noexcept {
     const auto inputs = size_or<In>(input_size());
     const auto outputs = size_or<Out>(output_size());
     if (use_dot_) {
@@ -46,13 +59,6 @@ class DenseKernel final : public Kernel {
       }
       return;
     }
-    if constexpr (In > 0 && Out > kMaxDotOutputs) {
-      // A fixed-size kernel called per sample: the whole product in registers (Ops::affine_frame).
-      if (frames == 1) {
-        Ops::template affine_frame<padded_size(Out), Out, In>(out, bias_.data(), weight_.data(), &in);
-        return;
-      }
-    }
     const auto stride = size_or<padded_size(Out)>(weight_.stride);
     float* sums = sums_.data();
     for (int f = 0; f < frames; ++f) std::copy_n(bias_.data(), static_cast<int>(stride), sums + f * stride);
@@ -60,7 +66,6 @@ class DenseKernel final : public Kernel {
     for (int f = 0; f < frames; ++f) std::copy_n(sums + f * stride, static_cast<int>(outputs), out + f * outputs);
   }
 
- private:
   bool use_dot_;
   std::vector<float> rows_;  // PyTorch's row-major weight, for the dot-product path
   PaddedMatrix weight_;      // column-major, for the matrix path
