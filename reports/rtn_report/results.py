@@ -5,7 +5,8 @@ import os
 import statistics
 
 FORMAT = "rtn-results"
-VERSION = 1
+VERSION = 2  # written; version 1 files (no per-round latencies) are still read
+READABLE_VERSIONS = (1, 2)
 
 SCHEMA_PATH = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "rtn-results.schema.json"))
 
@@ -43,8 +44,9 @@ def load(path):
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ResultsError(f"{path}: not an rtn results file (\"format\": \"{FORMAT}\"); "
                            f"convert tool output with `rtn-report convert`")
-    if document.get("version") != VERSION:
-        raise ResultsError(f"{path}: results version {document.get('version')!r}, this rtn-report reads {VERSION}")
+    if document.get("version") not in READABLE_VERSIONS:
+        raise ResultsError(f"{path}: results version {document.get('version')!r}, this rtn-report reads "
+                           f"{' and '.join(str(v) for v in READABLE_VERSIONS)}")
     validate(document, path)
     document["_path"] = path
     return document

@@ -95,11 +95,21 @@ def test_schema_rejects_what_is_wrong(tmp_path):
     with pytest.raises(results.ResultsError, match=r"measurements\[1\]\.block"):
         results.validate(broken)
     broken = copy.deepcopy(document)
-    broken["version"] = 2
-    path = tmp_path / "v2.json"
+    broken["version"] = 3
+    path = tmp_path / "v3.json"
     path.write_text(json.dumps(broken))
     result = run_report("validate", path, check=2)
-    assert "version 2" in result.stderr
+    assert "version 3" in result.stderr and "reads 1 and 2" in result.stderr
+    # a version 1 file (before latency_ns_rounds) is still read; a round's latency must be the four percentiles
+    old = copy.deepcopy(document)
+    old["version"] = 1
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(old))
+    run_report("validate", path, check=0)
+    broken = copy.deepcopy(document)
+    broken["measurements"][0]["latency_ns_rounds"] = [{"p50": 1.0, "p95": 2.0}]
+    with pytest.raises(results.ResultsError, match=r"measurements\[0\]\.latency_ns_rounds\[0\]"):
+        results.validate(broken)
 
 
 def test_unknown_input_is_refused(tmp_path):

@@ -88,6 +88,13 @@ def check_bench(document):
     assert_complete(document)
     tuned = next(m for m in document["measurements"] if m["implementation"] == "tuned")
     assert len(tuned["samples"]) == 30 and set(tuned["latency_ns"]) == {"p50", "p99", "p99.9", "max"}
+    if "latency_ns_rounds" in tuned:  # rtn's own results (version 2): each round's percentiles, within the overall
+        rounds = tuned["latency_ns_rounds"]
+        assert document["version"] == 2 and len(rounds) == len(tuned["samples"])
+        for latency in rounds:
+            assert 0 < latency["p50"] <= latency["p99"] <= latency["p99.9"] <= latency["max"]
+            assert latency["max"] <= tuned["latency_ns"]["max"]
+        assert max(latency["max"] for latency in rounds) == tuned["latency_ns"]["max"]
     (model,) = document["models"]
     assert [d["reason"] for d in model["dispatch"]] == ["default (no profile)"] * len(model["dispatch"])
     assert model["dispatch"][0]["layer"].startswith("lstm(in=1,hidden=4")

@@ -10,7 +10,7 @@ namespace rtn::tune {
 
 namespace {
 
-constexpr int kResultsVersion = 1;
+constexpr int kResultsVersion = 2;  // docs/results-format.md
 
 // The machine in the results format's names (the profile's section names its caches differently).
 ResultsJson machine_section(const MachineIdentity& machine) {

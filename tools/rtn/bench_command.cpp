@@ -366,6 +366,21 @@ Summary summarise(const Configuration& configuration, double sample_rate, double
 Json latency_json(const Summary& summary) {
   return {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
 }
+// The block latency percentiles of each round on its own: measure() times blocks_per_chunk blocks a round.
+Json latency_rounds_json(const Configuration& configuration) {
+  Json rounds = Json::array();
+  const std::vector<double>& all = configuration.block_ns;
+  const std::size_t per_round = static_cast<std::size_t>(configuration.blocks_per_chunk);
+  for (std::size_t first = 0; per_round > 0 && first + per_round <= all.size(); first += per_round) {
+    const std::vector<double> round(all.begin() + static_cast<std::ptrdiff_t>(first),
+                                    all.begin() + static_cast<std::ptrdiff_t>(first + per_round));
+    rounds.push_back({{"p50", tune::quantile(round, 0.5)},
+                      {"p99", tune::quantile(round, 0.99)},
+                      {"p99.9", tune::quantile(round, 0.999)},
+                      {"max", tune::quantile(round, 1.0)}});
+  }
+  return rounds;
+}
 Json profile_json(const LoadedProfile& profile) {
   return {{"path", profile.path}, {"in_use", static_cast<bool>(profile.profile)}, {"ignored", profile.ignored}};
 }
@@ -450,6 +465,7 @@ tune::ResultsJson results_of_run(const std::vector<Configuration>& configuration
     entry["sample_rate"] = definition.sample_rate;
     entry["flops_per_sample"] = flops_per_sample;
     entry["latency_ns"] = latency_json(summary);
+    entry["latency_ns_rounds"] = latency_rounds_json(configuration);
     entry["blocks_timed"] = configuration.block_ns.size();
     if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
     if (libtorch && &configuration != libtorch) {
