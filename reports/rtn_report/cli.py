@@ -1,7 +1,7 @@
 """rtn-report: results files, the HTML dashboard, the Markdown summary and the CI gate (docs/report.md).
 
   rtn-report RESULTS... -o report.html [--markdown summary.md] [--title T] [--peak-gflops G]
-  rtn-report compare BASE NEW [--threshold PCT] [--alpha A] [--instructions-threshold PCT]
+  rtn-report compare BASE NEW [--threshold PCT] [--alpha A] [--instructions-threshold PCT] [--latency-threshold PCT]
                               [--markdown OUT.md] [--json OUT.json] [--all]
   rtn-report convert TOOL_OUTPUT... -o RESULTS.json [--label L] [--suite S] [--load-before "a b c"]
                               [--load-after "a b c"] [--frames N] [--revision R] [--no-local]
@@ -112,6 +112,9 @@ def run_compare(arguments):
     parser.add_argument("--instructions-threshold", type=float,
                         default=compare.DEFAULT_INSTRUCTIONS_THRESHOLD_PERCENT, metavar="PCT",
                         help="instruction counts: the smallest increase that fails (default %(default)g)")
+    parser.add_argument("--latency-threshold", type=float, default=None, metavar="PCT",
+                        help="tail latency (each round's p99 of one call, rtn bench results of version 2): the "
+                             "smallest increase that fails; without it the tail is reported, never fails")
     parser.add_argument("--min-superiority", type=float, default=compare.DEFAULT_MIN_SUPERIORITY, metavar="A",
                         help="a regression also needs P(new repetition > base repetition) >= A "
                              "(default %(default)g, a large effect)")
@@ -121,8 +124,8 @@ def run_compare(arguments):
     parser.add_argument("--json", metavar="PATH", help="also write every verdict as JSON")
     parser.add_argument("--all", action="store_true", help="list unchanged measurements too")
     options = parser.parse_args(arguments)
-    if not (0 < options.alpha < 1) or options.threshold < 0:
-        return _error("--alpha must be in (0, 1) and --threshold >= 0")
+    if not (0 < options.alpha < 1) or options.threshold < 0 or (options.latency_threshold or 0) < 0:
+        return _error("--alpha must be in (0, 1), --threshold and --latency-threshold >= 0")
     try:
         if _is_callgrind(options.base) and _is_callgrind(options.new):
             return _compare_callgrind(options)
@@ -132,13 +135,15 @@ def run_compare(arguments):
         return _error(error)
     verdicts = compare.compare_documents(base, new, options.threshold, options.alpha,
                                          options.instructions_threshold, options.min_repetitions,
-                                         options.min_superiority)
+                                         options.min_superiority, options.latency_threshold)
     notes = compare.context_notes(base, new)
     settings = (f"base {options.base} ({results.revision_label(base)}, {base['run']['date']}) vs "
                 f"new {options.new} ({results.revision_label(new)}, {new['run']['date']}); one-sided Mann-Whitney U "
                 f"at alpha {options.alpha:g}, fails beyond +{options.threshold:g}% (Hodges-Lehmann ratio) with "
                 f"P(new>base) >= {options.min_superiority:g}; "
-                f"instruction counts beyond +{options.instructions_threshold:g}%")
+                f"instruction counts beyond +{options.instructions_threshold:g}%; "
+                + (f"p99 latency beyond +{options.latency_threshold:g}%" if options.latency_threshold is not None
+                   else "p99 latency reported, not gated"))
     sys.stdout.write(compare.render_text(verdicts, notes, settings, markdown=False, show_unchanged=options.all))
     if options.markdown:
         with open(options.markdown, "w") as file:

@@ -6,6 +6,10 @@ of each matched measurement, and a minimum effect size: the Hodges–Lehmann est
 *and* beyond the threshold; only regressions fail. Instruction counts (callgrind) are deterministic: the
 change itself is compared with its own threshold.
 
+Tail latency (rtn bench results of version 2, which keep each round's block latency percentiles): the p99
+of one process() call, round by round, gets the same test. It is reported, and fails only with a latency
+threshold (--latency-threshold): a shared machine's interrupts reach the tail far more than the median.
+
 Exit status: 0 no significant regression, 1 at least one, 2 the inputs could not be compared.
 """
 import math
@@ -47,10 +51,11 @@ class Verdict:
     superiority: float = math.nan  # P(a new repetition is slower than a base one): U / (n_base n_new)
     repetitions: tuple = (0, 0)
     notes: list = field(default_factory=list)
+    gated: bool = True  # False: a regression is reported but does not fail (tail latency without a threshold)
 
     @property
     def fails(self):
-        return self.status == "regression"
+        return self.status == "regression" and self.gated
 
 
 def hodges_lehmann_ratio(base, new):
@@ -108,10 +113,19 @@ def decide_instructions(base, new, threshold_percent=DEFAULT_INSTRUCTIONS_THRESH
     return verdict
 
 
+LATENCY_METRIC = "p99_latency_ns"
+
+
+def _p99_rounds(measurement):
+    return [round_["p99"] for round_ in measurement.get("latency_ns_rounds", []) if "p99" in round_]
+
+
 def compare_documents(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, alpha=DEFAULT_ALPHA,
                       instructions_threshold_percent=DEFAULT_INSTRUCTIONS_THRESHOLD_PERCENT,
-                      min_repetitions=MIN_REPETITIONS, min_superiority=DEFAULT_MIN_SUPERIORITY):
-    """Verdicts for every measurement of either document, matched on (tool, metric, id)."""
+                      min_repetitions=MIN_REPETITIONS, min_superiority=DEFAULT_MIN_SUPERIORITY,
+                      latency_threshold_percent=None):
+    """Verdicts for every measurement of either document, matched on (tool, metric, id); and for the p99
+    block latency of those both sides timed round by round (gated only with latency_threshold_percent)."""
     base_by_key = {results.key(m): m for m in base["measurements"]}
     new_by_key = {results.key(m): m for m in new["measurements"]}
     verdicts = []
@@ -130,6 +144,15 @@ def compare_documents(base, new, threshold_percent=DEFAULT_THRESHOLD_PERCENT, al
         else:
             verdicts.append(decide(old_samples, new_samples, threshold_percent, alpha, min_repetitions, key_,
                                    min_superiority))
+        old_tail, new_tail = _p99_rounds(base_by_key[key_]), _p99_rounds(new_by_key[key_])
+        if old_tail and new_tail:
+            gated = latency_threshold_percent is not None
+            verdict = decide(old_tail, new_tail, latency_threshold_percent if gated else threshold_percent, alpha,
+                             min_repetitions, (key_[0], LATENCY_METRIC, key_[2]), min_superiority)
+            verdict.gated = gated
+            if verdict.status == "regression" and not gated:
+                verdict.notes.append("tail latency is reported, not gated (--latency-threshold)")
+            verdicts.append(verdict)
     return verdicts
 
 
@@ -193,15 +216,18 @@ TITLES = {
 
 def _name(verdict):
     tool, metric, id_ = verdict.key
-    return f"{id_} [{tool}{', instructions' if metric == 'instructions_per_sample' else ''}]"
+    what = {"instructions_per_sample": ", instructions", LATENCY_METRIC: ", p99 of one call"}.get(metric, "")
+    return f"{id_} [{tool}{what}]{'' if verdict.gated else ' (not gated)'}"
 
 
 def render_text(verdicts, notes, settings, markdown=False, show_unchanged=False):
     lines = []
     counts = {status: sum(1 for v in verdicts if v.status == status) for status in ORDER}
-    regressions = counts["regression"]
+    regressions = sum(1 for v in verdicts if v.fails)
+    reported = counts["regression"] - regressions  # beyond the threshold, but not gated
     headline = (f"{'**' if markdown else ''}{'FAIL' if regressions else 'PASS'}{'**' if markdown else ''}: "
-                f"{regressions} regression(s), {counts['improvement']} improvement(s), "
+                f"{regressions} regression(s){f' (and {reported} not gated)' if reported else ''}, "
+                f"{counts['improvement']} improvement(s), "
                 f"{counts['slower'] + counts['faster']} small significant change(s), "
                 f"{counts['unchanged']} unchanged, {counts['untested']} untested, "
                 f"{counts['only-base'] + counts['only-new']} unmatched of {len(verdicts)} measurements")
@@ -243,4 +269,4 @@ def verdicts_json(verdicts):
     return [{"tool": v.key[0], "metric": v.key[1], "id": v.key[2], "status": v.status,
              "base_median": clean(v.base_median), "new_median": clean(v.new_median), "change": clean(v.change),
              "p_slower": clean(v.p_slower), "p_faster": clean(v.p_faster), "superiority": clean(v.superiority),
-             "repetitions": list(v.repetitions), "notes": v.notes} for v in verdicts]
+             "repetitions": list(v.repetitions), "gated": v.gated, "notes": v.notes} for v in verdicts]

@@ -64,6 +64,37 @@ def test_improvements_and_unmatched_entries_never_fail(tmp_path, base):
     assert extra["id"] in result.stdout.split("Only in the new")[1]
 
 
+def with_tail(document, id_, p99s):
+    """`document` as rtn bench --results (version 2) writes it: each round's latency percentiles for `id_`."""
+    changed = copy.deepcopy(document)
+    changed["version"] = 2
+    for measurement in changed["measurements"]:
+        if measurement["id"] == id_:
+            measurement["latency_ns_rounds"] = [{"p50": p / 2, "p99": p, "p99.9": p * 1.5, "max": p * 2}
+                                                for p in p99s]
+    return changed
+
+
+def test_tail_latency_is_reported_and_gated_only_with_a_threshold(tmp_path, base):
+    id_ = "model/tiny-lstm/tuned/block:64"
+    base_p99 = [20000 + 37 * i for i in range(30)]
+    old = write_json(tmp_path / "b.json", with_tail(base, id_, base_p99))
+    new = write_json(tmp_path / "n.json", with_tail(base, id_, [p * 1.5 for p in base_p99]))
+    # the same throughput, a tail 50% longer: listed, but it fails only when asked
+    result = run_report("compare", old, new, check=0)
+    assert result.stdout.startswith("PASS: 0 regression(s) (and 1 not gated)")
+    assert f"{id_} [rtn-bench, p99 of one call] (not gated)" in result.stdout and "+50.0%" in result.stdout
+    result = run_report("compare", old, new, "--latency-threshold", "20", check=1)
+    assert result.stdout.startswith("FAIL: 1 regression(s)")
+    assert f"{id_} [rtn-bench, p99 of one call]" in result.stdout.split("Regressions")[1]
+    run_report("compare", old, new, "--latency-threshold", "60", check=0)
+    # identical tails: no change; a version 1 base (no rounds): nothing to compare, no latency line
+    assert "p99 of one call" not in run_report("compare", write_json(tmp_path / "v1.json", base), new,
+                                               check=0).stdout
+    result = run_report("compare", old, old, "--latency-threshold", "5", "--all", check=0)
+    assert re.search(r"No significant change.*\n(.*\n)*.*p99 of one call", result.stdout)
+
+
 def test_tool_outputs_are_compared_directly(tmp_path):
     run_report("compare", BENCH, BENCH, check=0)
 
