@@ -47,6 +47,14 @@ std::int64_t ceil_div(std::int64_t numerator, std::int64_t denominator) noexcept
 }  // namespace
 
 struct Model::State {
+  // What process() reads on every call, first and together (one cache line), set by build() and prepare():
+  int in_channels = 1, out_channels = 1;
+  // The most frames a call may have to take the direct path (the layers read the caller's input where it
+  // is): chain_block, or 0 when the input is scaled (input_gain != 1) and always needs a copy.
+  int direct_frames = 0;
+  Kernel* only_kernel = nullptr;  // the model is this kernel: one layer, no skip, no output gain, no rate change
+  bool rate_changes = false;  // some layer's output frames differ from its input frames: ask each kernel
+
   ModelDefinition definition;  // metadata only: the layers' weights are dropped once laid out
   std::vector<std::unique_ptr<Kernel>> kernels;
   std::vector<Kernel*> chain;  // the kernels in order, as process() calls them
@@ -57,7 +65,6 @@ struct Model::State {
   bool plain_output = true;  // no input skip, output_gain == 1: the last layer's output is the model's
   // Strided and transposed convolutions (docs/strided-convolutions.md): the output's period, reduced.
   FramePeriod period;
-  bool rate_changes = false;  // some layer's output frames differ from its input frames: ask each kernel
   int upsampling = 1;         // the product of the layers' time_upsampling()
   // The host frames since reset(), modulo period.input_frames: the phase that output_frames() counts from.
   int clock = 0;
@@ -171,6 +178,9 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
   for (const auto& kernel : state->kernels) state->chain.push_back(kernel.get());
   state->plain_input = definition.input_gain == 1.0f;
   state->plain_output = !definition.input_skip && definition.output_gain == 1.0f;
+  state->in_channels = definition.input_channels;
+  state->out_channels = definition.output_channels;
+  if (state->chain.size() == 1 && state->plain_output && !state->rate_changes) state->only_kernel = state->chain[0];
   Model model(std::move(state));
   model.prepare(kDefaultMaxBlock);
   return model;
@@ -181,6 +191,7 @@ void Model::prepare(int max_block) {
   state.max_block = std::max(1, max_block);
   // An upsampling chain takes the block in pieces, so that its layers' frames stay near max_block.
   state.chain_block = std::max(1, state.max_block / state.upsampling);
+  state.direct_frames = state.plain_input ? state.chain_block : 0;
   state.input.assign(static_cast<std::size_t>(state.max_block) * state.definition.input_channels, 0.0f);
   // Each layer's scratch for the most frames it receives (a decimation's ceil rounds up, so from a piece of
   // chain_block input frames).
@@ -212,17 +223,17 @@ void Model::reset() noexcept {
 void Model::process(const float* in, float* out, int frames) noexcept {
   State& state = *state_;
   const ScopedFlushDenormals flush_denormals;  // writes the FPU mode only if the host does not flush already
-  const int in_count = frames * state.definition.input_channels;
+  const int in_count = frames * state.in_channels;
   const int out_frames = state.rate_changes ? max_output_frames(frames) : frames;
   // The common case first, with as little per-call work as possible (per-sample hosts call this 48,000 times
-  // a second): a block that fits, unscaled, all finite, in a buffer apart from the output. The layers read
-  // the caller's input where it is.
-  if (frames > 0 && frames <= state.chain_block && state.plain_input &&
+  // a second): a block that fits, unscaled (1 <= frames <= direct_frames, one unsigned comparison), all
+  // finite, in a buffer apart from the output. The layers read the caller's input where it is.
+  if (static_cast<unsigned>(frames) - 1u < static_cast<unsigned>(state.direct_frames) &&
       !overlaps(in, static_cast<std::size_t>(in_count), out,
-                static_cast<std::size_t>(out_frames) * state.definition.output_channels) &&
+                static_cast<std::size_t>(out_frames) * state.out_channels) &&
       all_finite(in, in_count)) {
-    if (state.chain.size() == 1 && state.plain_output && !state.rate_changes) {
-      state.chain[0]->process(in, out, frames);  // one layer: the model is its kernel
+    if (state.only_kernel != nullptr) {
+      state.only_kernel->process(in, out, frames);
     } else {
       run_chain(in, out, frames);
     }
