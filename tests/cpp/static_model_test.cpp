@@ -79,6 +79,43 @@ TEST(StaticModel, RefusesDecimatingLayers) {
   }
 }
 
+// What the fixed-size kernels do not compute: a Keras GRU with reset_after=False and a grouped or depthwise
+// conv1d. The generic kernels compute them (ComputesWhatModelComputes); the fixed-size ones refuse them by
+// name (they once read past the weights).
+template <typename Static>
+std::string static_error_of(const ModelDefinition& definition) {
+  try {
+    Static model(definition);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+TEST(StaticModel, FixedSizeOpsRefuseWhatTheirKernelsDoNotCompute) {
+  LayerSpec keras = LayerSpec::gru(1, 8);
+  keras.reset_after = false;
+  const ModelDefinition keras_gru = amp_model({keras, LayerSpec::dense(8, 1)});
+  const ModelDefinition depthwise = amp_model({LayerSpec::conv1d(8, 8, 3, 1, 8)});
+  const ModelDefinition grouped = amp_model({LayerSpec::conv1d(8, 8, 3, 1, 2)});
+  using StlGru = StaticModel<StlOps, Gru<1, 8>, Dense<8, 1>>;
+  using StlConv = StaticModel<StlOps, Conv1d<8, 8>>;
+  EXPECT_EQ(static_error_of<StlGru>(keras_gru), "(no error)");
+  EXPECT_EQ(static_error_of<StlConv>(depthwise), "(no error)");
+#if RTN_HAVE_XSIMD
+  using XsimdGru = StaticModel<XsimdOps, Gru<1, 8>, Dense<8, 1>>;
+  using XsimdConv = StaticModel<XsimdOps, Conv1d<8, 8>>;
+  using XsimdNarrowingConv = StaticModel<XsimdOps, Conv1d<8, 4>>;
+  EXPECT_THAT(static_error_of<XsimdGru>(keras_gru),
+              HasSubstr("layer 0: a GRU with reset_after=False (Keras) has no fixed-size kernel; use StlOps"));
+  EXPECT_THAT(static_error_of<XsimdConv>(depthwise),
+              HasSubstr("layer 0: a grouped or depthwise conv1d (groups > 1) has no fixed-size kernel"));
+  EXPECT_THAT(static_error_of<XsimdConv>(grouped), HasSubstr("groups > 1"));
+  // In != Out takes the generic convolution, which computes groups
+  EXPECT_EQ(static_error_of<XsimdNarrowingConv>(amp_model({LayerSpec::conv1d(8, 4, 3, 1, 4)})), "(no error)");
+#endif
+}
+
 template <typename Model>
 void expect_no_allocation(Model& model, int channels) {
   model.prepare(64);
@@ -145,7 +182,17 @@ TEST(StaticModel, ComputesWhatModelComputes) {
   const ModelDefinition convs = amp_model({LayerSpec::conv1d(1, 8, 3), LayerSpec::activation(LayerKind::tanh, 8),
                                               LayerSpec::conv1d(8, 8, 2, 4), LayerSpec::gru(8, 12, 2),
                                               LayerSpec::dense(12, 1)});
+  LayerSpec keras_gru = LayerSpec::gru(1, 8);
+  keras_gru.reset_after = false;
+  const ModelDefinition keras = amp_model({keras_gru, LayerSpec::dense(8, 1)});
   expect_same_as_model<GuitarLstm>(guitar, Backend::stl);
+  expect_same_as_model<StaticModel<StlOps, Gru<1, 8>, Dense<8, 1>>>(keras, Backend::stl);
+  expect_same_as_model<StaticModel<StlOps, Conv1d<8, 8>>>(amp_model({LayerSpec::conv1d(8, 8, 3, 1, 8)}),
+                                                          Backend::stl);
+#if RTN_HAVE_XSIMD
+  expect_same_as_model<StaticModel<XsimdOps, Conv1d<8, 4>>>(amp_model({LayerSpec::conv1d(8, 4, 3, 1, 4)}),
+                                                            Backend::xsimd);
+#endif
   expect_same_as_model<StaticModel<StlOps, Conv1d<1, 8>, Tanh<8>, Conv1d<8, 8>, Gru<8, 12, 2>, Dense<12, 1>>>(convs, Backend::stl);
 #if RTN_HAVE_XSIMD
   expect_same_as_model<StaticModel<XsimdOps, Lstm<1, 40>, Dense<40, 1>>>(guitar, Backend::xsimd);
