@@ -120,6 +120,8 @@ void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* 
 //   static int scratch_size(int hidden);       // floats of per-step scratch, a multiple of kPadFloats
 //   static constexpr int recurrent_rows(int hidden);  // layout.recurrent_rows for a fixed hidden size
 //   static constexpr int frame_stride(int hidden);    // layout.frame_stride for a fixed hidden size
+//   static constexpr int input_gap_first(int hidden), input_gap_end(int hidden);  // frame rows no input feeds
+//                                                     // (whole kPadFloats chunks; first == end for none)
 //   template <typename Ops, typename Hidden, typename Rows> static void step(const RecurrentLayer&,
 //       const RecurrentLayout&, Hidden hidden, Rows recurrent_rows, float* gates, float* h, float* c,
 //       float* out, float* scratch) noexcept;   // Hidden, Rows: int, or Size<N> in a fixed-size kernel
@@ -192,17 +194,34 @@ class RecurrentKernel final : public Kernel {
   // upper layers, the usual N -> N layer).
   void project(const RecurrentLayer& layer, const float* in, int in_stride, int frames) noexcept {
     if constexpr (Hidden > 0) {
-      constexpr int kFrame = Cell::frame_stride(Hidden);
       if (frames == 1 && layer.input_size == Hidden) {
-        Ops::template affine_frame<kFrame, kFrame, Hidden>(gates_.data(), layer.bias.data(), layer.input.data(), &in);
+        project_frame<Hidden>(layer, in);
         return;
       }
       if (frames == 1 && layer.input_size == 1) {
-        Ops::template affine_frame<kFrame, kFrame, 1>(gates_.data(), layer.bias.data(), layer.input.data(), &in);
+        project_frame<1>(layer, in);
         return;
       }
     }
     project_inputs<Ops>(layer, layout_.frame_stride, in, in_stride, frames, gates_.data());
+  }
+
+  // One frame's projection in registers; the rows no input feeds (Cell::input_gap_*) get their bias only.
+  template <int Inputs>
+  void project_frame(const RecurrentLayer& layer, const float* in) noexcept {
+    constexpr int kFrame = Cell::frame_stride(Hidden);
+    constexpr int kGapFirst = Cell::input_gap_first(Hidden), kGapEnd = Cell::input_gap_end(Hidden);
+    float* gates = gates_.data();
+    const float* bias = layer.bias.data();
+    const float* weights = layer.input.data();
+    if constexpr (kGapFirst < kGapEnd) {
+      Ops::template affine_frame<kFrame, kGapFirst, Inputs>(gates, bias, weights, &in);
+      std::copy(bias + kGapFirst, bias + kGapEnd, gates + kGapFirst);
+      Ops::template affine_frame<kFrame, kFrame - kGapEnd, Inputs>(gates + kGapEnd, bias + kGapEnd,
+                                                                   weights + kGapEnd, &in);
+    } else {
+      Ops::template affine_frame<kFrame, kFrame, Inputs>(gates, bias, weights, &in);
+    }
   }
 
   RecurrentLayout layout_;

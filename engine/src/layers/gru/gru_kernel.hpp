@@ -41,6 +41,10 @@ struct GruCell {
   // A fixed-size kernel computes reset_after == true GRUs only (PyTorch's, and Keras' default).
   static constexpr int recurrent_rows(int hidden) { return padded_size(3 * hidden); }
   static constexpr int frame_stride(int hidden) { return recurrent_rows(hidden) + padded_size(hidden); }
+  // Frame rows no input feeds, in whole kPadFloats chunks (W_hn h + b_hn): a per-sample projection gives
+  // them their bias only. A fixed-size kernel's layout (reset_after).
+  static constexpr int input_gap_first(int hidden) { return padded_size(2 * hidden); }
+  static constexpr int input_gap_end(int hidden) { return recurrent_rows(hidden); }
 
   template <typename Ops, typename Hidden, typename Rows>
   static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, Hidden hidden, Rows rows,

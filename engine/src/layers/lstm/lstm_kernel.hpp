@@ -31,6 +31,9 @@ struct LstmCell {
   static int scratch_size(int hidden) { return padded_size(hidden); }
   static constexpr int recurrent_rows(int hidden) { return padded_size(4 * hidden); }
   static constexpr int frame_stride(int hidden) { return padded_size(4 * hidden); }
+  // Every gate row takes the input: no rows for the projection to skip.
+  static constexpr int input_gap_first(int) { return 0; }
+  static constexpr int input_gap_end(int) { return 0; }
 
   template <typename Ops, typename Hidden, typename Rows>
   static void step(const RecurrentLayer& layer, const RecurrentLayout&, Hidden hidden, Rows rows,
