@@ -29,16 +29,20 @@ ModelDefinition amp_model(const std::vector<LayerSpec>& specs, bool input_skip =
   return definition;
 }
 
-using GuitarLstm = StaticModel<StlOps, Lstm<1, 40>, Dense<40, 1>>;
-
-std::string error_of(const ModelDefinition& definition) {
+// The message of the rtn::Error that building a `Static` from `definition` throws, or "(no error)".
+template <typename Static>
+std::string static_error_of(const ModelDefinition& definition) {
   try {
-    GuitarLstm model(definition);
+    Static model(definition);
   } catch (const Error& error) {
     return error.what();
   }
   return "(no error)";
 }
+
+using GuitarLstm = StaticModel<StlOps, Lstm<1, 40>, Dense<40, 1>>;
+
+std::string error_of(const ModelDefinition& definition) { return static_error_of<GuitarLstm>(definition); }
 
 TEST(StaticModel, RefusesAModelWhoseLayersDiffer) {
   EXPECT_THAT(error_of(amp_model({LayerSpec::lstm(1, 40)})),
@@ -82,16 +86,6 @@ TEST(StaticModel, RefusesDecimatingLayers) {
 // What the fixed-size kernels do not compute: a Keras GRU with reset_after=False and a grouped or depthwise
 // conv1d. The generic kernels compute them (ComputesWhatModelComputes); the fixed-size ones refuse them by
 // name (they once read past the weights).
-template <typename Static>
-std::string static_error_of(const ModelDefinition& definition) {
-  try {
-    Static model(definition);
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
-
 TEST(StaticModel, FixedSizeOpsRefuseWhatTheirKernelsDoNotCompute) {
   LayerSpec keras = LayerSpec::gru(1, 8);
   keras.reset_after = false;
