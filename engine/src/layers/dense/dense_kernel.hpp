@@ -35,11 +35,15 @@ class DenseKernel final : public Kernel {
   void reset() noexcept override {}
 
   void process(const float* in, float* out, int frames) noexcept override {
-    if constexpr (In > 0 && Out > kMaxDotOutputs) {
-      // A fixed-size kernel called per sample: the whole product in registers (Ops::affine_frame), ahead of
-      // the block path so that a per-sample call does not pay that path's stack frame.
+    if constexpr (In > 0 && Out > 0) {
+      // A fixed-size kernel called per sample, ahead of the block path so that a per-sample call does not pay
+      // that path's stack frame: the whole product in registers (Ops::affine_frame), or the few dot products.
       if (frames == 1) {
-        Ops::template affine_frame<padded_size(Out), Out, In>(out, bias_.data(), weight_.data(), &in);
+        if constexpr (Out > kMaxDotOutputs) {
+          Ops::template affine_frame<padded_size(Out), Out, In>(out, bias_.data(), weight_.data(), &in);
+        } else {
+          dot_frames(in, out, 1);
+        }
         return;
       }
     }
@@ -47,18 +51,25 @@ class DenseKernel final : public Kernel {
   }
 
  private:
-  [[gnu::noinline]] void process_frames(const float* in, float* out, int frames) noexcept {
+  // Each output a dot product of its weight row with the frame (use_dot_).
+  void dot_frames(const float* in, float* out, int frames) noexcept {
     const auto inputs = size_or<In>(input_size());
     const auto outputs = size_or<Out>(output_size());
-    if (use_dot_) {
-      for (int f = 0; f < frames; ++f) {
-        const float* frame = in + static_cast<std::ptrdiff_t>(f) * inputs;
-        for (int o = 0; o < outputs; ++o) {
-          out[f * outputs + o] = bias_[o] + Ops::dot(rows_.data() + static_cast<std::ptrdiff_t>(o) * inputs, frame, inputs);
-        }
+    for (int f = 0; f < frames; ++f) {
+      const float* frame = in + static_cast<std::ptrdiff_t>(f) * inputs;
+      for (int o = 0; o < outputs; ++o) {
+        out[f * outputs + o] = bias_[o] + Ops::dot(rows_.data() + static_cast<std::ptrdiff_t>(o) * inputs, frame, inputs);
       }
+    }
+  }
+
+  [[gnu::noinline]] void process_frames(const float* in, float* out, int frames) noexcept {
+    if (use_dot_) {
+      dot_frames(in, out, frames);
       return;
     }
+    const auto inputs = size_or<In>(input_size());
+    const auto outputs = size_or<Out>(output_size());
     const auto stride = size_or<padded_size(Out)>(weight_.stride);
     float* sums = sums_.data();
     for (int f = 0; f < frames; ++f) std::copy_n(bias_.data(), static_cast<int>(stride), sums + f * stride);
