@@ -339,10 +339,20 @@ void measure(std::vector<Configuration>& configurations, const BenchSignal& sign
   }
 }
 
+// The time of one process() call of a block, ns: percentiles over some timed blocks.
+struct BlockLatency {
+  double p50 = 0, p99 = 0, p999 = 0, worst = 0;
+};
+
+BlockLatency block_latency(const std::vector<double>& block_ns) {
+  return {tune::quantile(block_ns, 0.5), tune::quantile(block_ns, 0.99), tune::quantile(block_ns, 0.999),
+          tune::quantile(block_ns, 1.0)};
+}
+
 // One configuration's statistics, as the table and the JSON give them.
 struct Summary {
   double median = 0, spread = 0, best = 0, realtime = 0, gflops = 0;
-  double p50 = 0, p99 = 0, p999 = 0, worst = 0;  // per block, ns
+  BlockLatency latency;  // over every timed block
 };
 
 Summary summarise(const Configuration& configuration, double sample_rate, double flops_per_sample) {
@@ -354,17 +364,14 @@ Summary summarise(const Configuration& configuration, double sample_rate, double
   summary.best = *std::min_element(rounds.begin(), rounds.end());
   summary.realtime = summary.median > 0 ? 1e9 / (summary.median * sample_rate) : 0;
   summary.gflops = summary.median > 0 ? flops_per_sample / summary.median : 0;
-  summary.p50 = tune::quantile(configuration.block_ns, 0.5);
-  summary.p99 = tune::quantile(configuration.block_ns, 0.99);
-  summary.p999 = tune::quantile(configuration.block_ns, 0.999);
-  summary.worst = tune::quantile(configuration.block_ns, 1.0);
+  summary.latency = block_latency(configuration.block_ns);
   return summary;
 }
 
 // The time of one process() call (percentiles over every timed block) and which profile was used, as both the
 // --json object and the results file give them.
-Json latency_json(const Summary& summary) {
-  return {{"p50", summary.p50}, {"p99", summary.p99}, {"p99.9", summary.p999}, {"max", summary.worst}};
+Json latency_json(const BlockLatency& latency) {
+  return {{"p50", latency.p50}, {"p99", latency.p99}, {"p99.9", latency.p999}, {"max", latency.worst}};
 }
 // The block latency percentiles of each round on its own: measure() times blocks_per_chunk blocks a round.
 Json latency_rounds_json(const Configuration& configuration) {
@@ -372,12 +379,8 @@ Json latency_rounds_json(const Configuration& configuration) {
   const std::vector<double>& all = configuration.block_ns;
   const std::size_t per_round = static_cast<std::size_t>(configuration.blocks_per_chunk);
   for (std::size_t first = 0; per_round > 0 && first + per_round <= all.size(); first += per_round) {
-    const std::vector<double> round(all.begin() + static_cast<std::ptrdiff_t>(first),
-                                    all.begin() + static_cast<std::ptrdiff_t>(first + per_round));
-    rounds.push_back({{"p50", tune::quantile(round, 0.5)},
-                      {"p99", tune::quantile(round, 0.99)},
-                      {"p99.9", tune::quantile(round, 0.999)},
-                      {"max", tune::quantile(round, 1.0)}});
+    rounds.push_back(latency_json(block_latency({all.begin() + static_cast<std::ptrdiff_t>(first),
+                                                 all.begin() + static_cast<std::ptrdiff_t>(first + per_round)})));
   }
   return rounds;
 }
@@ -416,7 +419,7 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
     entry["ns_per_sample_min"] = summary.best;
     entry["ns_per_sample_spread"] = summary.spread;
     entry["ns_per_sample_rounds"] = configuration.ns_per_sample;
-    entry["latency_ns"] = latency_json(summary);
+    entry["latency_ns"] = latency_json(summary.latency);
     entry["blocks_timed"] = configuration.block_ns.size();
     entry["gflops"] = summary.gflops;
     if (peak_gflops > 0) entry["percent_of_peak"] = 100 * summary.gflops / peak_gflops;
@@ -464,7 +467,7 @@ tune::ResultsJson results_of_run(const std::vector<Configuration>& configuration
     const Summary summary = summarise(configuration, definition.sample_rate, flops_per_sample);
     entry["sample_rate"] = definition.sample_rate;
     entry["flops_per_sample"] = flops_per_sample;
-    entry["latency_ns"] = latency_json(summary);
+    entry["latency_ns"] = latency_json(summary.latency);
     entry["latency_ns_rounds"] = latency_rounds_json(configuration);
     entry["blocks_timed"] = configuration.block_ns.size();
     if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
@@ -525,8 +528,9 @@ void print_report(const std::vector<Configuration>& configurations, const Config
     }
     if (!versus.empty() && versus != "-" && versus != "=" && versus[0] != '-') versus = "+" + versus;
     table.add_row({configuration.name, format_significant(summary.median), fixed(summary.spread * 100, 1) + "%",
-                   format_significant(summary.best), format_significant(summary.realtime), fixed(summary.p50 / 1000, 2),
-                   fixed(summary.p99 / 1000, 2), fixed(summary.p999 / 1000, 2), fixed(summary.worst / 1000, 2),
+                   format_significant(summary.best), format_significant(summary.realtime), fixed(summary.latency.p50 / 1000, 2),
+                   fixed(summary.latency.p99 / 1000, 2), fixed(summary.latency.p999 / 1000, 2),
+                   fixed(summary.latency.worst / 1000, 2),
                    versus, format_significant(summary.gflops),
                    peak_gflops > 0 ? fixed(100 * summary.gflops / peak_gflops, 1) : "-", layers});
   }
