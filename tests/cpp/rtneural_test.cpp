@@ -20,6 +20,7 @@
 #include "rtn/error.hpp"
 #include "rtn/model.hpp"
 #include "rtn/model_file.hpp"
+#include "tools/common/test_data.hpp"
 
 #ifndef RTN_SHARED_DATA_DIR
 #error "RTN_SHARED_DATA_DIR must name the shared data directory (tests/CMakeLists.txt defines it)"
@@ -50,15 +51,7 @@ std::vector<float> read_column(const std::string& path) {
   return values;
 }
 
-double max_abs_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  if (actual.size() != expected.size()) return INFINITY;
-  double worst = 0.0;
-  for (std::size_t i = 0; i < actual.size(); ++i) {
-    const double difference = std::fabs(static_cast<double>(actual[i]) - expected[i]);
-    if (!(difference <= worst)) worst = difference;  // NaN too
-  }
-  return worst;
-}
+using rtn::testing::max_abs_error;  // tools/common/test_data.hpp
 
 struct ReferenceModel {
   std::string name;

@@ -25,6 +25,7 @@
 #include "tools/common/results_document.hpp"  // rtn's results format
 #include "tools/common/run_context.hpp"
 #include "tools/common/size_option.hpp"
+#include "tools/common/test_data.hpp"  // max_abs_error
 #include "tools/common/timing.hpp"  // the sink and quantiles rtn-tune uses
 #include "tools/rtn/torch_plugin.hpp"
 
@@ -101,16 +102,6 @@ std::string fixed(double value, int decimals) {
   char text[64];
   std::snprintf(text, sizeof text, "%.*f", decimals, value);
   return text;
-}
-
-double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const double difference = std::fabs(static_cast<double>(a[i]) - b[i]);
-    if (!(difference <= worst)) worst = difference;
-  }
-  return worst;
 }
 
 // What the command line asks for.
@@ -434,7 +425,7 @@ Json describe_run(const std::vector<Configuration>& configurations, const Config
       entry["dispatch"] = dispatch;
     }
     if (libtorch) {
-      entry["max_abs_error_vs_libtorch"] = max_abs_difference(configuration.check_output, libtorch->check_output);
+      entry["max_abs_error_vs_libtorch"] = testing::max_abs_error(configuration.check_output, libtorch->check_output);
     }
     configurations_json[configuration.name] = entry;
   }
@@ -472,7 +463,7 @@ tune::ResultsJson results_of_run(const std::vector<Configuration>& configuration
     entry["blocks_timed"] = configuration.block_ns.size();
     if (!configuration.layers.empty()) entry["layers"] = configuration.layers;
     if (libtorch && &configuration != libtorch) {
-      const double error = max_abs_difference(configuration.check_output, libtorch->check_output);
+      const double error = testing::max_abs_error(configuration.check_output, libtorch->check_output);
       entry["error"] = {{"checked_against", "libtorch"}, {"max_abs", std::isfinite(error) ? error : 1e30}};
     }
     document["measurements"].push_back(std::move(entry));
@@ -555,7 +546,7 @@ void print_report(const std::vector<Configuration>& configurations, const Config
     double worst = 0;
     for (const Configuration& configuration : configurations) {
       if (&configuration != libtorch) {
-        worst = std::max(worst, max_abs_difference(configuration.check_output, libtorch->check_output));
+        worst = std::max(worst, testing::max_abs_error(configuration.check_output, libtorch->check_output));
       }
     }
     char text[32];

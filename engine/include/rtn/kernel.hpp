@@ -22,6 +22,11 @@ class Kernel {
   int input_size() const noexcept { return spec_.input_size; }
   int output_size() const noexcept { return spec_.output_size; }
 
+  // What of a layer a kernel type cannot compute beyond its sizes: a reason, or null. A kernel template whose
+  // fixed-size instances have limits (Conv1dKernel, GruKernel) hides this with its own; the registry's
+  // fixed-size entries and StaticModel both ask it, so the limit is stated once.
+  static const char* unsupported(const LayerSpec&) noexcept { return nullptr; }
+
   // Allocates: sizes the scratch space for blocks of up to max_block frames, then reset()s.
   // Must be called before the first process().
   virtual void prepare(int max_block) = 0;

@@ -16,7 +16,7 @@
 // input_gain, output_gain and input_skip of the definition are applied as Model applies them. Only layers
 // that keep one output frame per input frame have a static form (no strided or transposed convolution), and
 // on ops with fixed-size kernels (XsimdOps) a conv1d with In == Out has groups 1 and a GRU is PyTorch's
-// (reset_after): the generic ops (StlOps, EigenOps) compute the others (each layer type's unsupported()).
+// (reset_after): the generic ops (StlOps, EigenOps) compute the others (each kernel's unsupported()).
 //
 // Which code runs: the caller's compiler flags decide the instruction set of the kernels instantiated here,
 // in a namespace of their own (rtn::isa_static, see backends/isa_namespace.hpp), so the linker never
@@ -53,9 +53,9 @@
 namespace rtn {
 
 // The layer types of a StaticModel: a kind and its sizes. Each names its kernel template for a backend's
-// ops (Kernel<Ops>), checks that a model file's layer is that layer (matches()) and says what of it that
-// kernel cannot compute (unsupported<Ops>(): a reason, or null). The sizes reach the
-// kernels as compile-time constants where the backend has fixed-size code paths (xsimd), else the generic
+// ops (Kernel<Ops>) and checks that a model file's layer is that layer (matches()); what of it that kernel
+// cannot compute, the kernel template says (Kernel::unsupported(): a reason, or null), as it does for the
+// library's registry. The sizes reach the kernels as compile-time constants where the backend has fixed-size code paths (xsimd), else the generic
 // kernels run with them.
 namespace fixed {
 
@@ -76,8 +76,6 @@ struct Dense {
   template <typename Ops>
   using Kernel = std::conditional_t<detail::kHasFixedSizes<Ops>, DenseKernel<Ops, In, Out>, DenseKernel<Ops>>;
   static bool matches(const LayerSpec& spec) { return spec.kind == LayerKind::dense; }
-  template <typename Ops>
-  static const char* unsupported(const LayerSpec&) { return nullptr; }
 };
 
 // Any kernel size and dilation (read from the file), one output frame per input frame.
@@ -89,13 +87,6 @@ struct Conv1d {
   using Kernel = std::conditional_t<detail::kHasFixedSizes<Ops> && In == Out, Conv1dKernel<Ops, In, Out>,
                                     Conv1dKernel<Ops>>;
   static bool matches(const LayerSpec& spec) { return spec.kind == LayerKind::conv1d && spec.stride == 1; }
-  // The fixed-size convolution computes one product per frame (layers/conv1d/xsimd_fixed.cpp's condition).
-  template <typename Ops>
-  static const char* unsupported(const LayerSpec& spec) {
-    const bool fixed_size = detail::kHasFixedSizes<Ops> && In == Out;
-    return fixed_size && spec.groups != 1 ? "a grouped or depthwise conv1d (groups > 1) has no fixed-size kernel"
-                                          : nullptr;
-  }
 };
 
 // A stack of `Layers` recurrent layers (PyTorch's num_layers), hidden size Hidden: Gru and Lstm below.
@@ -107,13 +98,6 @@ struct Recurrent {
   template <typename Ops>
   using Kernel = RecurrentKernelOf<Ops, detail::kHasFixedSizes<Ops> ? Hidden : 0>;
   static bool matches(const LayerSpec& spec) { return spec.kind == Kind && spec.num_layers == Layers; }
-  // The fixed-size GRU lays out PyTorch's cell (layers/gru/xsimd_fixed.cpp's condition).
-  template <typename Ops>
-  static const char* unsupported(const LayerSpec& spec) {
-    return detail::kHasFixedSizes<Ops> && Kind == LayerKind::gru && !spec.reset_after
-               ? "a GRU with reset_after=False (Keras) has no fixed-size kernel"
-               : nullptr;
-  }
 };
 template <int In, int Hidden, int Layers = 1>
 using Gru = Recurrent<LayerKind::gru, GruKernel, In, Hidden, Layers>;
@@ -129,8 +113,6 @@ struct Activation {
   template <typename Ops>
   using Kernel = ActivationKernel<Ops>;
   static bool matches(const LayerSpec& spec) { return spec.kind == Kind; }
-  template <typename Ops>
-  static const char* unsupported(const LayerSpec&) { return nullptr; }
 };
 template <int N>
 using Tanh = Activation<LayerKind::tanh, N>;
@@ -146,8 +128,6 @@ struct BatchNorm1d {
   template <typename Ops>
   using Kernel = BatchNormKernel<Ops>;
   static bool matches(const LayerSpec& spec) { return spec.kind == LayerKind::batchnorm1d; }
-  template <typename Ops>
-  static const char* unsupported(const LayerSpec&) { return nullptr; }
 };
 
 }  // namespace fixed
@@ -252,7 +232,7 @@ class StaticModel {
                   ", but the model file's layer is " + spec.to_string());
     }
     // What the file asks that this type's kernel cannot compute (a fixed-size kernel's limits).
-    if (const char* limit = Layer::template unsupported<Ops>(spec)) {
+    if (const char* limit = Layer::template Kernel<Ops>::unsupported(spec)) {
       throw Error("layer " + std::to_string(index) + ": " + limit +
                   "; use StlOps or EigenOps for this model, or the run-time Model");
     }

@@ -122,6 +122,8 @@ void project_inputs(const RecurrentLayer& layer, int frame_stride, const float* 
 //   static constexpr int frame_stride(int hidden);    // layout.frame_stride for a fixed hidden size
 //   static constexpr int input_gap_first(int hidden), input_gap_end(int hidden);  // frame rows no input feeds
 //                                                     // (whole kPadFloats chunks; first == end for none)
+//   static const char* fixed_size_limit(const LayerSpec&) noexcept;  // what a fixed-size layout cannot
+//                                                     // compute: a reason, or null (Kernel::unsupported)
 //   template <typename Ops, typename Hidden, typename Rows> static void step(const RecurrentLayer&,
 //       const RecurrentLayout&, Hidden hidden, Rows recurrent_rows, float* gates, float* h, float* c,
 //       float* out, float* scratch) noexcept;   // Hidden, Rows: int, or Size<N> in a fixed-size kernel
@@ -133,6 +135,10 @@ class RecurrentKernel final : public Kernel {
  public:
   // Frames whose gates are computed at once; bounds the scratch whatever the block size.
   static constexpr int kFramesPerChunk = 32;
+
+  static const char* unsupported(const LayerSpec& spec) noexcept {
+    return Hidden > 0 ? Cell::fixed_size_limit(spec) : nullptr;
+  }
 
   RecurrentKernel(const LayerSpec& spec, const Weights& weights)
       : Kernel(spec, Ops::backend),

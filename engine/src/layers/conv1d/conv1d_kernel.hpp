@@ -19,6 +19,12 @@ class Conv1dKernel final : public Kernel {
   // keeping the matrix products long enough to run at full speed.
   static constexpr int kMaxChunk = 64;
 
+  // The fixed-size convolution computes one product per frame over all inputs: one group only.
+  static const char* unsupported(const LayerSpec& spec) noexcept {
+    return In > 0 && spec.groups != 1 ? "a grouped or depthwise conv1d (groups > 1) has no fixed-size kernel"
+                                      : nullptr;
+  }
+
   Conv1dKernel(const LayerSpec& spec, const Weights& weights)
       : Kernel(spec, Ops::backend), conv_(spec, weights) {}
 

@@ -11,7 +11,8 @@ template <int N>
 struct Conv1dXsimdFixed {
   static bool supports(const LayerSpec& spec) noexcept {
     // Stride 1: these are for per-sample speed, where a decimating layer computes every s-th call only.
-    return spec.input_size == N && spec.output_size == N && spec.groups == 1 && spec.stride == 1;
+    return spec.input_size == N && spec.output_size == N && spec.stride == 1 &&
+           !Conv1dKernel<XsimdOps, N, N>::unsupported(spec);
   }
   static std::unique_ptr<Kernel> create(const LayerSpec& spec, const Weights& weights) {
     return std::make_unique<Conv1dKernel<XsimdOps, N, N>>(spec, weights);

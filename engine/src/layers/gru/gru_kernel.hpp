@@ -39,6 +39,9 @@ struct GruCell {
   // The activated r and z, then n.
   static int scratch_size(int hidden) { return padded_size(2 * hidden) + padded_size(hidden); }
   // A fixed-size kernel computes reset_after == true GRUs only (PyTorch's, and Keras' default).
+  static const char* fixed_size_limit(const LayerSpec& spec) noexcept {
+    return spec.reset_after ? nullptr : "a GRU with reset_after=False (Keras) has no fixed-size kernel";
+  }
   static constexpr int recurrent_rows(int hidden) { return padded_size(3 * hidden); }
   static constexpr int frame_stride(int hidden) { return recurrent_rows(hidden) + padded_size(hidden); }
   // Frame rows no input feeds, in whole kPadFloats chunks (W_hn h + b_hn): a per-sample projection gives

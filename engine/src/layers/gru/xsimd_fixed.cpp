@@ -9,7 +9,9 @@ namespace rtn {
 // merged the FixedSizeKernels<...> of different layers (one layer's registry entry built another's kernels).
 template <int N>
 struct GruXsimdFixed {
-  static bool supports(const LayerSpec& spec) noexcept { return spec.output_size == N && spec.reset_after; }
+  static bool supports(const LayerSpec& spec) noexcept {
+    return spec.output_size == N && !GruKernel<XsimdOps, N>::unsupported(spec);
+  }
   static std::unique_ptr<Kernel> create(const LayerSpec& spec, const Weights& weights) {
     return std::make_unique<GruKernel<XsimdOps, N>>(spec, weights);
   }

@@ -34,6 +34,7 @@ struct LstmCell {
   // Every gate row takes the input: no rows for the projection to skip.
   static constexpr int input_gap_first(int) { return 0; }
   static constexpr int input_gap_end(int) { return 0; }
+  static const char* fixed_size_limit(const LayerSpec&) noexcept { return nullptr; }
 
   template <typename Ops, typename Hidden, typename Rows>
   static void step(const RecurrentLayer& layer, const RecurrentLayout&, Hidden hidden, Rows rows,
