@@ -165,9 +165,31 @@ TEST(Denormals, ModelProcessFlushesThemAndRestoresTheCallersMode) {
   // With denormals-are-zero the input reads as 0 (and any denormal result is flushed).
   EXPECT_EQ(out, 0.0f);
 #if defined(__SSE__)
-  EXPECT_EQ(_mm_getcsr(), mode_before);
+  // The mode, not the sticky exception flags (0x3f) that any float operation may set.
+  EXPECT_EQ(_mm_getcsr() & ~0x3fu, mode_before & ~0x3fu);
 #endif
 }
+
+#if defined(__SSE__)
+// The guard tells the host's mode by the modes' effects, not by reading MXCSR: whatever of flush-to-zero and
+// denormals-are-zero the host has on, both are on inside the guard and the host's mode is back after it.
+TEST(Denormals, GuardSwitchesBothModesOnFromEveryHostModeAndRestoresIt) {
+  constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+  constexpr unsigned kExceptionFlags = 0x003f;  // sticky status, not mode: any float operation may set them
+  const unsigned original = _mm_getcsr();
+  for (const unsigned host : {0u, kFlushToZero, kDenormalsAreZero, kFlushToZero | kDenormalsAreZero}) {
+    const unsigned host_mode = (original & ~(kFlushToZero | kDenormalsAreZero)) | host;
+    _mm_setcsr(host_mode);
+    {
+      const ScopedFlushDenormals guard;
+      EXPECT_EQ(_mm_getcsr() & (kFlushToZero | kDenormalsAreZero), kFlushToZero | kDenormalsAreZero)
+          << "host mode " << std::hex << host;
+    }
+    EXPECT_EQ(_mm_getcsr() & ~kExceptionFlags, host_mode & ~kExceptionFlags) << "host mode " << std::hex << host;
+  }
+  _mm_setcsr(original);
+}
+#endif
 
 TEST(Denormals, RecurrentStateDecayingToSilenceStaysNormalOrZero) {
   std::mt19937 rng(8);

@@ -77,6 +77,9 @@ struct Configuration {
   std::vector<float> check_output;    // the output on the check signal, from zero state
   std::string libtorch_description;   // libtorch's: its version, BLAS and threads
   long blocks_per_chunk = 1;
+  // Whether the model's output frames differ from its input frames: only then is output_frames() asked, a
+  // call into the library that would otherwise add to every timed call what a host does not pay.
+  bool rate_changes = false;
 
   // Returns the frames written.
   int process(const float* in, float* out, int frames) {
@@ -84,7 +87,7 @@ struct Configuration {
       torch->process(in, out, frames);
       return frames;  // only models without strided or transposed convolutions (make_configurations)
     }
-    const int written = model->output_frames(frames);
+    const int written = rate_changes ? model->output_frames(frames) : frames;
     model->process(in, out, frames);
     return written;
   }
@@ -196,6 +199,7 @@ std::vector<Configuration> make_configurations(const ModelDefinition& definition
   }
   for (Configuration& configuration : configurations) {
     configuration.model->prepare(block);
+    configuration.rate_changes = configuration.model->frame_period() != Model::FramePeriod{};
     configuration.dispatch = configuration.model->describe();
     for (const LayerReport& layer : configuration.dispatch) {
       configuration.layers.emplace_back(layer.implementation.name());
