@@ -1,7 +1,9 @@
 // nn.GRU (gates r,z,n), and Keras' reset_after=False variant, where the reset gate scales h before W_hn.
+#include <optional>
 #include <tuple>
 
 #include "layers/recurrent_descriptor.hpp"
+#include "rtn/registry.hpp"
 
 namespace rtn {
 
@@ -10,10 +12,12 @@ std::vector<LayerDescriptor> gru_descriptors() {
   LayerParameter reset_after = LayerParameter::flag("reset_after", "reset_after", &LayerSpec::reset_after);
   reset_after.key_only_when_changed = true;  // so the keys of PyTorch-style GRUs in existing profiles stay valid
   gru.parameters.push_back(reset_after);
-  gru.default_implementation = [](const LayerSpec& spec, int block) -> Implementation {
-    // Multi-input GRUs in blocks: Eigen's matrix product over the block's inputs wins (14%). A stack on a mono
-    // input (gru 1->16 x2) is a tie within 3% either way.
-    return block > 1 && spec.input_size > 1 ? Backend::eigen : Backend::xsimd;
+  gru.default_implementation = [](const LayerSpec& spec, int) -> Implementation {
+    // xsimd.fixed where it has the size (12-153% over xsimd per sample, up to 35% in blocks; a tie at hidden
+    // 64), else xsimd (36% over Eigen in blocks, multi-input GRUs too: docs/backends.md).
+    static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
+    if (fixed && find_kernel(spec, *fixed)) return *fixed;
+    return Backend::xsimd;
   };
   gru.conformance_shapes = [] {
     std::vector<LayerSpec> shapes = recurrent_conformance_shapes(LayerKind::gru);
