@@ -158,7 +158,25 @@ struct XsimdOps {
       sum1 = xsimd::fma(Batch::load_unaligned(a + i + kWidth), Batch::load_unaligned(b + i + kWidth), sum1);
     }
     for (; i + kWidth <= n; i += kWidth) sum0 = xsimd::fma(Batch::load_unaligned(a + i), Batch::load_unaligned(b + i), sum0);
-    return xsimd::hadd(sum0 + sum1) + StlOps::dot(a + i, b + i, n - i);
+    float sum = xsimd::hadd(sum0 + sum1);
+    // The rest on the narrower registers the target has (as for_each_span), not one at a time: on AVX-512 a
+    // Dense 40 -> 1 would otherwise do its last 8 products as scalars (measured on Zen 4: 5.4 ns per sample
+    // against 3.7 for the AVX2 build's whole 8-lane batches).
+#if XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+    if (i + 8 <= n) {
+      using Half = xsimd::batch<float, xsimd::fma3<xsimd::avx2>>;
+      sum += xsimd::hadd(Half::load_unaligned(a + i) * Half::load_unaligned(b + i));
+      i += 8;
+    }
+#endif
+#if (XSIMD_WITH_AVX512F || XSIMD_WITH_AVX2) && XSIMD_WITH_SSE4_2
+    if (i + 4 <= n) {
+      using Quarter = xsimd::batch<float, xsimd::sse4_2>;
+      sum += xsimd::hadd(Quarter::load_unaligned(a + i) * Quarter::load_unaligned(b + i));
+      i += 4;
+    }
+#endif
+    return sum + StlOps::dot(a + i, b + i, n - i);
   }
 
   // Vector registers of the instruction set: how many accumulators a block product may keep.
