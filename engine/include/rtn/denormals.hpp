@@ -52,7 +52,9 @@ class ScopedFlushDenormals {
   // Both modes, told by their effect instead of by reading MXCSR: the smallest denormal compares greater
   // than zero unless denormals-are-zero is on (a comparison rounds nothing: no slow path for a denormal
   // operand, none measured on AMD Zen 4), and only then is half the smallest normal float computed, whose
-  // bits are zero under flush-to-zero (its bits: a comparison would read a denormal as zero under DAZ).
+  // bits are zero under flush-to-zero (its bits: a comparison would read a denormal as zero under DAZ). A
+  // host with denormals-are-zero but not flush-to-zero (no host known to us sets that) pays for one denormal
+  // result there, slow on some CPUs, before the guard switches flush-to-zero on.
   static bool host_flushes() noexcept {
 #if defined(__SSE2__) || defined(_M_X64)
     if (_mm_comigt_ss(opaque(_mm_set_ss(FLT_TRUE_MIN)), _mm_setzero_ps())) return false;

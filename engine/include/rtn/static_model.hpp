@@ -55,8 +55,8 @@ namespace rtn {
 // The layer types of a StaticModel: a kind and its sizes. Each names its kernel template for a backend's
 // ops (Kernel<Ops>) and checks that a model file's layer is that layer (matches()); what of it that kernel
 // cannot compute, the kernel template says (Kernel::unsupported(): a reason, or null), as it does for the
-// library's registry. The sizes reach the kernels as compile-time constants where the backend has fixed-size code paths (xsimd), else the generic
-// kernels run with them.
+// library's registry. The sizes reach the kernels as compile-time constants where the backend has
+// fixed-size code paths (xsimd), else the generic kernels run with them.
 namespace fixed {
 
 namespace detail {
