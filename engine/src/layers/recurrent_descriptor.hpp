@@ -1,7 +1,8 @@
 #pragma once
 // What GRU and LSTM describe alike (rtn/layer_descriptor.hpp): stacks of layers with PyTorch's weights
 // weight_ih_l{n}, weight_hh_l{n}, bias_ih_l{n}, bias_hh_l{n} of `gates` gates each; their descriptors
-// (gru/descriptor.cpp, lstm/descriptor.cpp) add what differs.
+// (gru/descriptor.cpp, lstm/descriptor.cpp) add what differs. The default rule is shared: xsimd.fixed where it
+// has the hidden size, else xsimd.
 #include "rtn/layer_descriptor.hpp"
 
 namespace rtn {

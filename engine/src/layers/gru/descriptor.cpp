@@ -1,9 +1,7 @@
 // nn.GRU (gates r,z,n), and Keras' reset_after=False variant, where the reset gate scales h before W_hn.
-#include <optional>
 #include <tuple>
 
 #include "layers/recurrent_descriptor.hpp"
-#include "rtn/registry.hpp"
 
 namespace rtn {
 
@@ -12,13 +10,6 @@ std::vector<LayerDescriptor> gru_descriptors() {
   LayerParameter reset_after = LayerParameter::flag("reset_after", "reset_after", &LayerSpec::reset_after);
   reset_after.key_only_when_changed = true;  // so the keys of PyTorch-style GRUs in existing profiles stay valid
   gru.parameters.push_back(reset_after);
-  gru.default_implementation = [](const LayerSpec& spec, int) -> Implementation {
-    // xsimd.fixed where it has the size (12-153% over xsimd per sample, up to 35% in blocks; a tie at hidden
-    // 64), else xsimd (36% over Eigen in blocks, multi-input GRUs too: docs/backends.md).
-    static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-    if (fixed && find_kernel(spec, *fixed)) return *fixed;
-    return Backend::xsimd;
-  };
   gru.conformance_shapes = [] {
     std::vector<LayerSpec> shapes = recurrent_conformance_shapes(LayerKind::gru);
     // Keras' reset_after=False (r scales h before W_hn): odd, padded and stacked sizes, with and without bias.

@@ -1,9 +1,7 @@
 // nn.LSTM (gates i,f,g,o), optionally with a stored initial state that reset() restores (Neural Amp Modeler's).
-#include <optional>
 #include <tuple>
 
 #include "layers/recurrent_descriptor.hpp"
-#include "rtn/registry.hpp"
 
 namespace rtn {
 
@@ -13,12 +11,6 @@ std::vector<LayerDescriptor> lstm_descriptors() {
   LayerParameter initial_state = LayerParameter::flag("", "initial_state", &LayerSpec::initial_state);
   initial_state.key_only_when_changed = true;
   lstm.parameters.push_back(initial_state);
-  lstm.default_implementation = [](const LayerSpec& spec, int) -> Implementation {
-    // xsimd at every size and block measured, by 7-30%; xsimd.fixed where it has the size (within noise to 8%).
-    static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-    if (fixed && find_kernel(spec, *fixed)) return *fixed;
-    return Backend::xsimd;
-  };
   lstm.conformance_shapes = [] {
     std::vector<LayerSpec> shapes = recurrent_conformance_shapes(LayerKind::lstm);
     // A stored initial state (Neural Amp Modeler's LSTM), which reset() restores.
