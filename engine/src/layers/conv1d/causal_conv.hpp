@@ -21,6 +21,7 @@
 //     per tap instead of a matrix that would be all zeros but its diagonal.
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "aligned_buffer.hpp"
@@ -70,6 +71,10 @@ class Conv1dHistory {
   // Takes `frames` frames of input (1..max_chunk), `in_stride` floats apart, as the current chunk. A
   // convolution with one tap and no padding reads its input where it is (stride() is then in_stride).
   void push(const float* in, int in_stride, int frames) noexcept;
+  // push(in, Channels, 1) for a frame of a size known at compile time (no padding): the per-sample path
+  // of the fixed-size convolutions, one register move or two instead of a copy loop.
+  template <int Channels>
+  void push_frame(const float* in) noexcept;
   // For frame `first` of the current chunk, the address of each tap's input frame (tap 0 the oldest) in
   // `taps` (kernel_size of them); returns how many frames from there on (at most `frames`) read each tap
   // at consecutive addresses, stride() apart.
@@ -108,6 +113,20 @@ inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noex
     copy_floats(frames_.data() + target * slot + padding_before_, source, channels_);
     if (++target == capacity_) target = 0;
   }
+}
+
+template <int Channels>
+inline void Conv1dHistory::push_frame(const float* in) noexcept {
+  if (in_place_) {
+    in_ = in;
+    stride_ = Channels;
+    return;
+  }
+  start_ += frames_in_chunk_;
+  if (start_ >= capacity_) start_ -= capacity_;
+  frames_in_chunk_ = 1;
+  std::memcpy(frames_.data() + static_cast<std::ptrdiff_t>(start_) * slot_ + padding_before_, in,
+              Channels * sizeof(float));
 }
 
 inline int Conv1dHistory::taps(int first, int frames, const float** taps) const noexcept {
@@ -177,7 +196,7 @@ class CausalConv {
   // (Ops::affine_frame) rather than in the padded output frame process() returns. Never allocates.
   void process_frame(const float* in, float* out) noexcept {
     static_assert(In > 0, "the fixed-size convolutions only");
-    history_.push(in, In, 1);
+    history_.template push_frame<In>(in);
     const float** taps = taps_.data();
     history_.taps(0, 1, taps);
     Ops::template affine_frame<padded_size(Out), Out, In>(out, weights_.bias.data(), weights_.values.data(), taps,

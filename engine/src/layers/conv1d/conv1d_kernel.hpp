@@ -37,11 +37,20 @@ class Conv1dKernel final : public Kernel {
 
   void process(const float* in, float* out, int frames) noexcept override {
     if constexpr (In > 0) {
-      if (frames == 1) {  // a fixed-size kernel called per sample
+      // A fixed-size kernel called per sample, ahead of the block path so that a per-sample call does not pay
+      // that path's stack frame.
+      if (frames == 1) {
         conv_.process_frame(in, out);
         return;
       }
     }
+    process_frames(in, out, frames);
+  }
+
+  int output_frames(int frames) const noexcept override { return conv_.output_frames(frames); }
+
+ private:
+  [[gnu::noinline]] void process_frames(const float* in, float* out, int frames) noexcept {
     while (frames > 0) {
       const int count = std::min(frames, conv_.max_chunk());
       const int outputs = conv_.output_frames(count);  // count, but with a stride
@@ -52,9 +61,6 @@ class Conv1dKernel final : public Kernel {
     }
   }
 
-  int output_frames(int frames) const noexcept override { return conv_.output_frames(frames); }
-
- private:
   CausalConv<Ops, In, Out> conv_;
 };
 
