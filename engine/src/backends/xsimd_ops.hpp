@@ -25,10 +25,13 @@ struct XsimdOps {
 
   // sum[0][r] += sum[1][r] + ... + sum[Partials - 1][r] (batches or floats), as a tree (pairs, then pairs of pairs), each level a template
   // of its own: with the levels in a run-time loop, GCC kept the sums in memory (a store-forwarding stall
-  // per addition).
+  // per addition). The loops over the partial sums are unrolled by demand (here and in matvec_rows): GCC 12
+  // left the larger ones (eight AVX-512 sums) as loops, so the sums lived on the stack, stored and reloaded
+  // around every product.
   template <int Step = 1, typename V, int Partials, int Rows>
   static void add_partials(V (&sum)[Partials][Rows]) noexcept {
     if constexpr (Step < Partials) {
+#pragma GCC unroll 16
       for (int p = 0; p + Step < Partials; p += 2 * Step) {
         for (int r = 0; r < Rows; ++r) sum[p][r] = sum[p][r] + sum[p + Step][r];
       }
@@ -62,9 +65,12 @@ struct XsimdOps {
           for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
         }
       }
-      for (int p = 0; j < n_in && p < Partials; ++j, ++p) {  // fewer than Partials are left
-        const Batch xj(x[j]);
-        const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
+      const int left = n_in - j;  // fewer than Partials
+#pragma GCC unroll 16
+      for (int p = 0; p + 1 < Partials; ++p) {
+        if (p >= left) break;
+        const Batch xj(x[j + p]);
+        const float* column = w + static_cast<std::ptrdiff_t>(j + p) * stride;
         for (int r = 0; r < Rows; ++r) sum[p][r] = xsimd::fma(Batch::load_aligned(column + r * kWidth), xj, sum[p][r]);
       }
     }
