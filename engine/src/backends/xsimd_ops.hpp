@@ -211,7 +211,9 @@ struct XsimdOps {
                           const float* const* taps_x, std::ptrdiff_t first, std::ptrdiff_t x_stride, Inputs n_in,
                           int taps) noexcept {
     Batch sum[Frames][Rows];
+#pragma GCC unroll 16
     for (int f = 0; f < Frames; ++f) {
+#pragma GCC unroll 8
       for (int r = 0; r < Rows; ++r) sum[f][r] = Batch::load_aligned(y + f * y_stride + r * kWidth);
     }
     for (int t = 0; t < taps; ++t) {
@@ -227,7 +229,9 @@ struct XsimdOps {
       }
       w += static_cast<std::ptrdiff_t>(n_in) * stride;
     }
+#pragma GCC unroll 16
     for (int f = 0; f < Frames; ++f) {
+#pragma GCC unroll 8
       for (int r = 0; r < Rows; ++r) sum[f][r].store_aligned(y + f * y_stride + r * kWidth);
     }
   }
