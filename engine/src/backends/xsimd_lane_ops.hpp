@@ -72,9 +72,13 @@ struct XsimdLaneOps {
   static void tile(float* y, std::ptrdiff_t y_stride, const float* w, int w_stride, const float* bias,
                    const float* const* x, int first, int inputs) noexcept {
     static_assert(Batches <= kTileBatches, "a tile's batches");
+    // (The loops over the accumulators unrolled by demand: GCC 12 otherwise kept them on the stack outside
+    // the loop over inputs, stored and reloaded around it.)
     Batch sum[Rows][Batches];
+#pragma GCC unroll 8
     for (int r = 0; r < Rows; ++r) {
       const Batch start(bias ? bias[r] : 0.0f);
+#pragma GCC unroll 8
       for (int b = 0; b < Batches; ++b) {
         sum[r][b] = Accumulate ? Batch::load_unaligned(y + r * y_stride + b * kWidth) + start : start;
       }
@@ -88,7 +92,9 @@ struct XsimdLaneOps {
         for (int b = 0; b < Batches; ++b) sum[r][b] = xsimd::fma(weight, input[b], sum[r][b]);
       }
     }
+#pragma GCC unroll 8
     for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 8
       for (int b = 0; b < Batches; ++b) sum[r][b].store_unaligned(y + r * y_stride + b * kWidth);
     }
   }
