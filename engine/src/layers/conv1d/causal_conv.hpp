@@ -81,6 +81,10 @@ class Conv1dHistory {
   int taps(int first, int frames, const float** taps) const noexcept;
 
  private:
+  // The previous chunk's frames become history and the next `frames` follow them: returns the ring frame of
+  // the first.
+  int next_chunk(int frames) noexcept;
+
   int taps_ = 1;
   int dilation_ = 1;
   int channels_ = 0;      // inputs per frame
@@ -96,18 +100,21 @@ class Conv1dHistory {
 };
 
 // Inline: a per-sample convolution calls them once per sample.
+inline int Conv1dHistory::next_chunk(int frames) noexcept {
+  start_ += frames_in_chunk_;
+  if (start_ >= capacity_) start_ -= capacity_;
+  frames_in_chunk_ = frames;
+  return start_;
+}
+
 inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noexcept {
   if (in_place_) {
     in_ = in;
     stride_ = in_stride;
     return;
   }
-  // The previous chunk's frames are history now: the new one follows them.
-  start_ += frames_in_chunk_;
-  if (start_ >= capacity_) start_ -= capacity_;
-  frames_in_chunk_ = frames;
   const std::ptrdiff_t slot = slot_;
-  int target = start_;
+  int target = next_chunk(frames);
   for (int f = 0; f < frames; ++f) {
     const float* source = in + static_cast<std::ptrdiff_t>(f) * in_stride;
     copy_floats(frames_.data() + target * slot + padding_before_, source, channels_);
@@ -118,14 +125,10 @@ inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noex
 template <int Channels>
 inline void Conv1dHistory::push_frame(const float* in) noexcept {
   if (in_place_) {
-    in_ = in;
-    stride_ = Channels;
+    push(in, Channels, 1);
     return;
   }
-  start_ += frames_in_chunk_;
-  if (start_ >= capacity_) start_ -= capacity_;
-  frames_in_chunk_ = 1;
-  std::memcpy(frames_.data() + static_cast<std::ptrdiff_t>(start_) * slot_ + padding_before_, in,
+  std::memcpy(frames_.data() + static_cast<std::ptrdiff_t>(next_chunk(1)) * slot_ + padding_before_, in,
               Channels * sizeof(float));
 }
 
