@@ -25,9 +25,9 @@ struct XsimdOps {
 
   // sum[0][r] += sum[1][r] + ... + sum[Partials - 1][r] (batches or floats), as a tree (pairs, then pairs of pairs), each level a template
   // of its own: with the levels in a run-time loop, GCC kept the sums in memory (a store-forwarding stall
-  // per addition). The loops over the partial sums are unrolled by demand (here and in matvec_rows): GCC 12
-  // left the larger ones (eight AVX-512 sums) as loops, so the sums lived on the stack, stored and reloaded
-  // around every product.
+  // per addition). The loops over the partial sums are unrolled by demand (here, in matvec_rows and in
+  // matmul_tile): GCC 12 left the larger ones (eight AVX-512 sums) as loops, so the sums lived on the stack,
+  // stored and reloaded around every product.
   template <int Step = 1, typename V, int Partials, int Rows>
   static void add_partials(V (&sum)[Partials][Rows]) noexcept {
     if constexpr (Step < Partials) {
