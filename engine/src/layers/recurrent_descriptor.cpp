@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <tuple>
 
 #include "layers/layer_grids.hpp"
-#include "rtn/registry.hpp"
+#include "layers/variant_with_kernel.hpp"
 
 namespace rtn {
 
@@ -68,8 +67,7 @@ LayerDescriptor recurrent_descriptor(LayerKind kind, const char* name) {
     // size and block, fixed within noise to 8% faster. GRU (Zen 4, 2026-11-30): fixed over xsimd by 12-153%
     // per sample and up to 35% in blocks (a tie at hidden 64); xsimd over Eigen by 36% in blocks, multi-input
     // GRUs too.
-    static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-    if (fixed && find_kernel(spec, *fixed)) return *fixed;
+    if (auto fixed = variant_with_kernel(spec, "xsimd.fixed")) return *fixed;
     return Backend::xsimd;
   };
   recurrent.test_weight_range = [](const LayerSpec& spec, const WeightShape&) {

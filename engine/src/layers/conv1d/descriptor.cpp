@@ -2,12 +2,11 @@
 // decimating layer: output m is the output at t = m s (docs/strided-convolutions.md).
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <tuple>
 
 #include "layers/layer_grids.hpp"
+#include "layers/variant_with_kernel.hpp"
 #include "rtn/layer_descriptor.hpp"
-#include "rtn/registry.hpp"
 
 namespace rtn {
 
@@ -24,8 +23,7 @@ std::string validate(const LayerSpec& spec) {
 Implementation default_implementation(const LayerSpec& spec, int block) {
   // xsimd.fixed where it has the size: N->N k 3 per sample 1.2-1.8x xsimd at N 8-64, in blocks of 64 within
   // noise to 1.4x (docs/backends.md).
-  static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-  if (fixed && find_kernel(spec, *fixed)) return *fixed;
+  if (auto fixed = variant_with_kernel(spec, "xsimd.fixed")) return *fixed;
   if (spec.input_size == 1) return Backend::stl;  // one input channel: a few multiply-adds per output (2-28%)
   if (block > 1 && std::max(spec.input_size, spec.output_size) <= 16) return Backend::eigen;  // (12-40%)
   return Backend::xsimd;

@@ -1,10 +1,9 @@
 // nn.Linear: out = W in + b.
 #include <algorithm>
-#include <optional>
 
 #include "layers/layer_grids.hpp"
+#include "layers/variant_with_kernel.hpp"
 #include "rtn/layer_descriptor.hpp"
-#include "rtn/registry.hpp"
 
 namespace rtn {
 
@@ -13,8 +12,7 @@ namespace {
 Implementation default_implementation(const LayerSpec& spec, int block) {
   // xsimd.fixed where it has the size: 2x xsimd and 4x stl per sample at 8->8, 3-5x in blocks of 64
   // (docs/backends.md).
-  static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-  if (fixed && find_kernel(spec, *fixed)) return *fixed;
+  if (auto fixed = variant_with_kernel(spec, "xsimd.fixed")) return *fixed;
   if (block <= 1) return spec.input_size <= 8 ? Backend::stl : Backend::xsimd;  // too small for vectors to pay
   if (spec.output_size == 1) return Backend::eigen;  // a dot product per frame (4-30%)
   return std::max(spec.input_size, spec.output_size) <= 8 ? Backend::stl : Backend::xsimd;

@@ -2,11 +2,10 @@
 // only a .nam file (or a suite's "config") describes.
 #include <algorithm>
 #include <cmath>
-#include <optional>
 
+#include "layers/variant_with_kernel.hpp"
 #include "layers/wavenet/descriptor_shapes.hpp"
 #include "rtn/layer_descriptor.hpp"
-#include "rtn/registry.hpp"
 #include "rtn/wavenet_spec.hpp"
 
 namespace rtn {
@@ -55,10 +54,10 @@ std::vector<LayerDescriptor> wavenet_descriptors() {
   // nano 446 -> 55, feather 493 -> 120, standard 636 -> 352 (xsimd -> lanes); A2 in blocks of 8 1028 -> 950,
   // per sample 2490 -> 7447 (a chunk of one frame fills one lane of each register).
   wavenet.default_implementation = [](const LayerSpec& spec, int block) -> Implementation {
-    static const std::optional<Implementation> lanes = Implementation::parse("xsimd.lanes");
-    static const std::optional<Implementation> fixed = Implementation::parse("xsimd.fixed");
-    if (block >= 8 && lanes && find_kernel(spec, *lanes)) return *lanes;
-    if (fixed && find_kernel(spec, *fixed)) return *fixed;
+    if (block >= 8) {
+      if (auto lanes = variant_with_kernel(spec, "xsimd.lanes")) return *lanes;
+    }
+    if (auto fixed = variant_with_kernel(spec, "xsimd.fixed")) return *fixed;
     return Backend::xsimd;
   };
   wavenet.conformance_shapes = &wavenet_conformance_shapes;
