@@ -23,6 +23,25 @@ struct XsimdOps {
   static constexpr int kWidth = static_cast<int>(Batch::size);
   static_assert(kPadFloats % kWidth == 0, "padded rows must hold whole batches");
 
+  // Keeps `batch` in a register as the operand of the instructions that follow (an empty asm statement
+  // that claims to change it). A weight batch that feeds several FMAs is otherwise folded by GCC into each
+  // of them as a memory operand: loaded again for every FMA, which on AMD Zen 4 (one 512-bit load per
+  // cycle, one 512-bit FMA) makes a block product wait on the loads (docs/backends.md).
+  template <typename B>
+  static void in_register(B& batch) noexcept {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    typename B::register_type value = batch;
+    asm("" : "+v"(value));
+    batch = value;
+#elif defined(__GNUC__) && defined(__aarch64__)
+    typename B::register_type value = batch;
+    asm("" : "+w"(value));
+    batch = value;
+#else
+    (void)batch;
+#endif
+  }
+
   // sum[0][r] += sum[1][r] + ... + sum[Partials - 1][r] (batches or floats), as a tree (pairs, then pairs of pairs), each level a template
   // of its own: with the levels in a run-time loop, GCC kept the sums in memory (a store-forwarding stall
   // per addition). The loops over the partial sums are unrolled by demand (here, in matvec_rows and in
@@ -221,7 +240,10 @@ struct XsimdOps {
       for (int j = 0; j < n_in; ++j) {
         const float* column = w + static_cast<std::ptrdiff_t>(j) * stride;
         Batch weight[Rows];
-        for (int r = 0; r < Rows; ++r) weight[r] = Batch::load_aligned(column + r * kWidth);
+        for (int r = 0; r < Rows; ++r) {
+          weight[r] = Batch::load_aligned(column + r * kWidth);
+          if constexpr (Frames > 1) in_register(weight[r]);  // one load for Frames FMAs, not one for each
+        }
         for (int f = 0; f < Frames; ++f) {
           const Batch xj(x[f * x_stride + j]);
           for (int r = 0; r < Rows; ++r) sum[f][r] = xsimd::fma(weight[r], xj, sum[f][r]);
