@@ -242,7 +242,9 @@ struct XsimdOps {
         Batch weight[Rows];
         for (int r = 0; r < Rows; ++r) {
           weight[r] = Batch::load_aligned(column + r * kWidth);
-          if constexpr (Frames > 1) in_register(weight[r]);  // one load for Frames FMAs, not one for each
+          // One load for Frames FMAs, not one for each; only where the registers hold the weights besides
+          // the sums and a broadcast input (else forcing them in makes the sums spill: AVX2's 4 x 3 tile).
+          if constexpr (Frames > 1 && Rows * (Frames + 1) + 1 <= kRegisters) in_register(weight[r]);
         }
         for (int f = 0; f < Frames; ++f) {
           const Batch xj(x[f * x_stride + j]);
