@@ -27,15 +27,14 @@ struct XsimdOps {
   // that claims to change it). A weight batch that feeds several FMAs is otherwise folded by GCC into each
   // of them as a memory operand: loaded again for every FMA, which on AMD Zen 4 (one 512-bit load per
   // cycle, one 512-bit FMA) makes a block product wait on the loads (docs/backends.md).
-  template <typename B>
-  static void in_register(B& batch) noexcept {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    typename B::register_type value = batch;
-    asm("" : "+v"(value));
-    batch = value;
-#elif defined(__GNUC__) && defined(__aarch64__)
-    typename B::register_type value = batch;
-    asm("" : "+w"(value));
+  static void in_register(Batch& batch) noexcept {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__) || defined(__aarch64__))
+    Batch::register_type value = batch;
+#if defined(__aarch64__)
+    asm("" : "+w"(value));  // a NEON register
+#else
+    asm("" : "+v"(value));  // an SSE/AVX register
+#endif
     batch = value;
 #else
     (void)batch;
