@@ -220,18 +220,39 @@ void Model::reset() noexcept {
   state_->held_frames = 0;
 }
 
-void Model::process(const float* in, float* out, int frames) noexcept {
-  State& state = *state_;
-  const ScopedFlushDenormals flush_denormals;  // writes the FPU mode only if the host does not flush already
+// (Inline in both callers: a call would cost what the fast path saves.)
+[[gnu::always_inline]] inline bool Model::takes_directly(const float* in, const float* out,
+                                                          int frames) const noexcept {
+  const State& state = *state_;
   const int in_count = frames * state.in_channels;
   const int out_frames = state.rate_changes ? max_output_frames(frames) : frames;
+  return static_cast<unsigned>(frames) - 1u < static_cast<unsigned>(state.direct_frames) &&
+         !overlaps(in, static_cast<std::size_t>(in_count), out,
+                   static_cast<std::size_t>(out_frames) * state.out_channels) &&
+         all_finite(in, in_count);
+}
+
+void Model::process(const float* in, float* out, int frames) noexcept {
   // The common case first, with as little per-call work as possible (per-sample hosts call this 48,000 times
-  // a second): a block that fits, unscaled (1 <= frames <= direct_frames, one unsigned comparison), all
-  // finite, in a buffer apart from the output. The layers read the caller's input where it is.
-  if (static_cast<unsigned>(frames) - 1u < static_cast<unsigned>(state.direct_frames) &&
-      !overlaps(in, static_cast<std::size_t>(in_count), out,
-                static_cast<std::size_t>(out_frames) * state.out_channels) &&
-      all_finite(in, in_count)) {
+  // a second): a host that flushes denormals already, and a block that fits, unscaled (1 <= frames <=
+  // direct_frames, one unsigned comparison), all finite, in a buffer apart from the output. The layers then
+  // read the caller's input where it is, and with nothing to restore after them the call into a one-layer
+  // model's kernel is a jump, with no registers saved around it (on AMD Zen 4, a Dense 8 model per sample
+  // 8.0 -> 6.6 ns).
+  State& state = *state_;
+  if (ScopedFlushDenormals::host_flushes() && takes_directly(in, out, frames)) {
+    if (state.only_kernel != nullptr) return state.only_kernel->process(in, out, frames);
+    run_chain(in, out, frames);
+    return;
+  }
+  process_guarded(in, out, frames);
+}
+
+// process() under the denormal guard, for a host that does not flush them.
+[[gnu::noinline]] void Model::process_guarded(const float* in, float* out, int frames) noexcept {
+  const ScopedFlushDenormals flush_denormals;
+  if (takes_directly(in, out, frames)) {
+    State& state = *state_;
     if (state.only_kernel != nullptr) {
       state.only_kernel->process(in, out, frames);
     } else {

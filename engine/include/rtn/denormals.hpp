@@ -31,7 +31,7 @@ namespace rtn {
 class ScopedFlushDenormals {
  public:
   ScopedFlushDenormals() noexcept {
-    if (host_flushes()) return;  // nothing to switch on, nothing to restore
+    if (host_flushes_denormals()) return;  // nothing to switch on, nothing to restore
     saved_state_ = read_mode();
     const std::uintptr_t flushing = saved_state_ | kFlushBits;
     changed_ = flushing != saved_state_;
@@ -44,6 +44,11 @@ class ScopedFlushDenormals {
   ScopedFlushDenormals(const ScopedFlushDenormals&) = delete;
   ScopedFlushDenormals& operator=(const ScopedFlushDenormals&) = delete;
 
+  // Whether a guard would change nothing (the caller's mode flushes already, or this architecture has no
+  // flushing mode): the test the constructor starts with. A caller that skips the guard when it holds
+  // has nothing to restore after its last call (Model::process then jumps to its kernel instead of calling it).
+  static bool host_flushes() noexcept { return host_flushes_denormals(); }
+
  private:
 #if RTN_DENORMALS_SSE
   static constexpr std::uintptr_t kFlushBits = 0x8000 | 0x0040;  // MXCSR.FTZ | MXCSR.DAZ
@@ -55,7 +60,7 @@ class ScopedFlushDenormals {
   // bits are zero under flush-to-zero (its bits: a comparison would read a denormal as zero under DAZ). A
   // host with denormals-are-zero but not flush-to-zero (no host known to us sets that) pays for one denormal
   // result there, slow on some CPUs, before the guard switches flush-to-zero on.
-  static bool host_flushes() noexcept {
+  static bool host_flushes_denormals() noexcept {
 #if defined(__SSE2__) || defined(_M_X64)
     if (_mm_comigt_ss(opaque(_mm_set_ss(FLT_TRUE_MIN)), _mm_setzero_ps())) return false;
     return _mm_cvtsi128_si32(_mm_castps_si128(_mm_mul_ss(opaque(_mm_set_ss(FLT_MIN)), _mm_set_ss(0.5f)))) == 0;
@@ -82,7 +87,7 @@ class ScopedFlushDenormals {
     return fpcr;
   }
   static void write_mode(std::uintptr_t mode) noexcept { asm volatile("msr fpcr, %0" : : "r"(mode)); }
-  static bool host_flushes() noexcept { return false; }  // reading FPCR is the test
+  static bool host_flushes_denormals() noexcept { return false; }  // reading FPCR is the test
 #elif RTN_DENORMALS_ARM32
   static constexpr std::uintptr_t kFlushBits = std::uintptr_t{1} << 24;  // FPSCR.FZ
   static std::uintptr_t read_mode() noexcept {
@@ -91,12 +96,12 @@ class ScopedFlushDenormals {
     return fpscr;
   }
   static void write_mode(std::uintptr_t mode) noexcept { asm volatile("vmsr fpscr, %0" : : "r"(mode)); }
-  static bool host_flushes() noexcept { return false; }  // reading FPSCR is the test
+  static bool host_flushes_denormals() noexcept { return false; }  // reading FPSCR is the test
 #else
   static constexpr std::uintptr_t kFlushBits = 0;  // no flushing mode on this architecture: the guard does nothing
   static std::uintptr_t read_mode() noexcept { return 0; }
   static void write_mode(std::uintptr_t) noexcept {}
-  static bool host_flushes() noexcept { return false; }
+  static bool host_flushes_denormals() noexcept { return true; }  // nothing a guard could switch on
 #endif
 
   std::uintptr_t saved_state_ = 0;

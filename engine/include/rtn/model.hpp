@@ -143,6 +143,12 @@ class Model {
   // layers, the skip and the output gain; `input` is already scaled and finite, and apart from `out`. Returns
   // the output frames it wrote.
   int run_chain(const float* input, float* out, int block) noexcept;
+  // Whether process() can run the layers on the caller's buffers as they are: a block of at most
+  // max_block() frames, unscaled, all finite, the input apart from the output.
+  bool takes_directly(const float* in, const float* out, int frames) const noexcept;
+  // process() when the host does not flush denormals (or on a block that is not taken directly): under
+  // ScopedFlushDenormals.
+  void process_guarded(const float* in, float* out, int frames) noexcept;
   // process() for the rest: blocks longer than max_block(), an input gain, non-finite input, or `in` and
   // `out` overlapping. Apart, so that the common case's code stays small.
   void process_copied(const float* in, float* out, int frames) noexcept;
