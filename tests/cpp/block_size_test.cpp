@@ -62,6 +62,29 @@ TEST_P(BlockSize, ResetRestartsFromZeroState) {
   EXPECT_EQ(first, second);
 }
 
+// A per-sample call reads the newest frames through the history's window, which copies the ring's first
+// frames after its end: mixed calls (blocks, whose frames land there too, then single frames reading them
+// across the ring's end) over dilations whose history is many frames long, for every implementation.
+TEST(BlockSizeConv1d, SingleFramesBetweenBlocksReadTheHistoryTheBlocksWrote) {
+  std::mt19937 rng(13);
+  std::vector<int> blocks;
+  std::uniform_int_distribution<int> size(1, 64);
+  std::bernoulli_distribution single(0.6);
+  for (int i = 0; i < 200; ++i) blocks.push_back(single(rng) ? 1 : size(rng));
+  for (const LayerSpec& spec : {LayerSpec::conv1d(8, 8, 3, 1), LayerSpec::conv1d(8, 8, 3, 16),
+                                LayerSpec::conv1d(16, 16, 2, 40), LayerSpec::conv1d(8, 8, 5, 9),
+                                LayerSpec::conv1d(8, 8, 3, 40) /* a history longer than the blocks */}) {
+    for (const Implementation implementation : implementations_for(spec)) {
+      const auto kernel = find_kernel(spec, implementation)->create(spec, random_weights(spec, rng));
+      kernel->prepare(64);
+      const std::vector<float> input = random_signal(kFrames, spec.input_size, rng);
+      const std::vector<float> reference = run_in_blocks(*kernel, input, {64});
+      EXPECT_LE(normalised_max_error(run_in_blocks(*kernel, input, blocks), reference), 2e-6)
+          << spec.to_string() << " on " << implementation.name();
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllKernels, BlockSize, ::testing::ValuesIn(kernel_registry()), [](const auto& info) {
   return kernel_test_name(info.param);
 });

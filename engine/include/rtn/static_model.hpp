@@ -64,7 +64,8 @@ namespace detail {
 template <typename Ops, typename = void>
 struct HasFixedSizes : std::false_type {};
 template <typename Ops>
-struct HasFixedSizes<Ops, std::void_t<decltype(&Ops::template affine_frame<16, 1, 1>)>> : std::true_type {};
+struct HasFixedSizes<Ops, std::void_t<decltype(&Ops::template affine_frame<16, 1, 1, 0, const float**>)>>
+    : std::true_type {};
 template <typename Ops>
 constexpr bool kHasFixedSizes = HasFixedSizes<Ops>::value;
 }  // namespace detail

@@ -64,9 +64,9 @@ struct XsimdOps {
   // the FMA units busy. Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every
   // trip count known).
   // The sums start at `initial` (y itself when it is 0) and are stored to y, which need not be aligned.
-  template <int Rows, int Partials, typename Stride, typename Inputs>
-  static void matvec_rows(float* y, const float* w, Stride stride, const float* const* taps_x, Inputs n_in,
-                          int taps, const float* initial = nullptr) noexcept {
+  template <int Rows, int Partials, typename Stride, typename Taps, typename Inputs>
+  static void matvec_rows(float* y, const float* w, Stride stride, Taps taps_x, Inputs n_in, int taps,
+                          const float* initial = nullptr) noexcept {
     Batch sum[Partials][Rows];
     if (initial == nullptr) initial = y;
     for (int r = 0; r < Rows; ++r) sum[0][r] = Batch::load_unaligned(initial + r * kWidth);
@@ -113,8 +113,8 @@ struct XsimdOps {
   // time with enough partial sums for about eight chains, but no more partial sums than half the inputs,
   // so that a small product is not mostly additions of partial sums. The sums start at `initial` (y itself
   // when it is 0), as in matvec_rows.
-  template <int Stride, int Rows, int Inputs>
-  static void matvec_taps_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, const float* const* taps_x,
+  template <int Stride, int Rows, int Inputs, typename Taps>
+  static void matvec_taps_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, Taps taps_x,
                               Size<Inputs> n_in, int taps, const float* initial = nullptr) noexcept {
     constexpr int kBatches = Rows / kWidth;
     static_assert(Rows % kWidth == 0, "fixed-size rows are padded to whole batches");
@@ -140,9 +140,10 @@ struct XsimdOps {
   // padded accumulator in memory to fill, reload and copy out. Whole batches of outputs by matvec_taps_add,
   // then the last Outputs % kWidth outputs over narrower spans (for_each_span: 8 outputs take one 8-lane
   // register, not a padded 16-lane one).
-  template <int Stride, int Outputs, int Inputs>
-  static void affine_frame(float* out, const float* bias, const float* w, const float* const* taps_x,
+  template <int Stride, int Outputs, int Inputs, int KnownTaps = 0, typename Taps>
+  static void affine_frame(float* out, const float* bias, const float* w, Taps taps_x,
                            int taps = 1) noexcept {
+    if constexpr (KnownTaps > 0) taps = KnownTaps;
     constexpr int kWhole = Outputs / kWidth * kWidth;
     if constexpr (kWhole > 0) {
       matvec_taps_add(out, w, Size<Stride>{}, Size<kWhole>{}, taps_x, Size<Inputs>{}, taps, bias);
@@ -173,6 +174,43 @@ struct XsimdOps {
       });
     }
   }
+
+  // The dot-product (row) form of affine_frame for frames of eight inputs, on x86 with AVX2 or AVX-512:
+  // out[0 .. Outputs) = bias + sum over taps t of rows[o][t] . taps_x[t], rows laid out Outputs x taps x 8.
+  // Each tap's eight inputs are one 8-lane register and each output's weights for a tap another, so an
+  // output takes one FMA per tap and eight outputs one horizontal reduction (xsimd::haddp): half the loads
+  // of affine_frame's column form, which broadcasts every input (measured on AMD Zen 4: a Conv1D 8 -> 8, k 3
+  // 9.7 -> 7.3 ns per frame in a bare loop, AVX2 and AVX-512 builds alike). A tap is loaded as two 4-lane
+  // halves: its frame may have just been stored as two halves (a memcpy under generic tuning), and one
+  // 8-lane load of two pending 4-lane stores waits for them to reach the cache (17.8 ns instead of 7.3).
+#if XSIMD_WITH_FMA3_AVX2
+  static constexpr bool kEightInputRows = true;
+  using EightLanes = xsimd::batch<float, xsimd::fma3<xsimd::avx2>>;  // an AVX2 build's Batch
+  template <int Outputs, int KnownTaps = 0, typename Taps>
+  static void affine_frame_rows(float* out, const float* bias, const float* rows, Taps taps_x,
+                                int taps) noexcept {
+    if constexpr (KnownTaps > 0) taps = KnownTaps;
+    static_assert(Outputs % 8 == 0, "whole groups of eight outputs");
+    const std::ptrdiff_t output_stride = static_cast<std::ptrdiff_t>(taps) * 8;
+    for (int o = 0; o < Outputs; o += 8, rows += 8 * output_stride) {
+      EightLanes sums[8];
+#pragma GCC unroll 8
+      for (int r = 0; r < 8; ++r) sums[r] = EightLanes(0.0f);
+      for (int t = 0; t < taps; ++t) {
+        const float* x = taps_x[t];
+        const EightLanes inputs(
+            _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(x)), _mm_loadu_ps(x + 4), 1));
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; ++r) {
+          sums[r] = xsimd::fma(EightLanes::load_aligned(rows + r * output_stride + t * 8), inputs, sums[r]);
+        }
+      }
+      (xsimd::haddp(sums) + EightLanes::load_unaligned(bias + o)).store_unaligned(out + o);
+    }
+  }
+#else
+  static constexpr bool kEightInputRows = false;
+#endif
 
   static float dot(const float* a, const float* b, int n) noexcept {
     Batch sum0(0.0f), sum1(0.0f);  // two chains, so consecutive FMAs do not wait for each other

@@ -77,8 +77,20 @@ Conv1dWeights conv1d_weights(const LayerSpec& spec, const Weights& weights) {
   return laid_out;
 }
 
-void Conv1dHistory::prepare(const LayerSpec& spec, int max_chunk) {
+void Conv1dHistory::prepare(const LayerSpec& spec, int max_chunk, bool window) {
   prepare(spec.kernel_size, spec.dilation, spec.input_size, max_chunk);
+  if (window && !in_place_) {
+    mirrored_ = (taps_ - 1) * dilation_;
+    frames_.assign(static_cast<std::size_t>(capacity_ + mirrored_) * slot_, 0.0f);
+  }
+}
+
+// (Not inline: only the first window() after a block that wrote the ring's first frames calls it.)
+void Conv1dHistory::refresh_mirror(int frames) noexcept {
+  float* ring = frames_.data();
+  std::memcpy(ring + static_cast<std::ptrdiff_t>(capacity_) * slot_, ring,
+              static_cast<std::size_t>(frames) * slot_ * sizeof(float));
+  mirror_stale_ = false;
 }
 
 void Conv1dHistory::prepare(int taps, int dilation, int channels, int max_chunk, int padding_before,
@@ -93,6 +105,8 @@ void Conv1dHistory::prepare(int taps, int dilation, int channels, int max_chunk,
   frames_in_chunk_ = 0;
   in_ = nullptr;
   in_place_ = taps_ == 1 && slot_ == channels_;
+  mirrored_ = 0;
+  mirror_stale_ = false;
   if (in_place_) {
     // One tap, no padding: the input is read where it is, nothing to keep.
     capacity_ = 0;
@@ -108,6 +122,7 @@ void Conv1dHistory::reset() noexcept {
   std::fill(frames_.begin(), frames_.end(), 0.0f);
   start_ = 0;
   frames_in_chunk_ = 0;
+  mirror_stale_ = false;  // (all zero)
 }
 
 }  // namespace rtn
