@@ -64,7 +64,7 @@ namespace detail {
 template <typename Ops, typename = void>
 struct HasFixedSizes : std::false_type {};
 template <typename Ops>
-struct HasFixedSizes<Ops, std::void_t<decltype(&Ops::template affine_frame<16, 1, 1, 0, const float**>)>>
+struct HasFixedSizes<Ops, std::void_t<decltype(&Ops::template affine_frame<16, 1, 1, const float**>)>>
     : std::true_type {};
 template <typename Ops>
 constexpr bool kHasFixedSizes = HasFixedSizes<Ops>::value;

@@ -60,12 +60,12 @@ struct XsimdOps {
   // y[0 .. Rows batches) += sum over taps t of w_t * taps_x[t], w_t = w + t * n_in * stride: one frame's
   // matrix-vector product (taps == 1) or a convolution's over its taps, the sums kept in registers over all
   // columns. An FMA's result is ready only some cycles later, so each row batch also keeps `Partials`
-  // independent partial sums over interleaved columns, added at the end as a tree: Rows * Partials chains keep
-  // the FMA units busy. Stride and Inputs are ints, or Size<N> constants for the fixed-size kernels (every
-  // trip count known).
-  // The sums start at `initial` (y itself when it is 0) and are stored to y, which need not be aligned.
-  template <int Rows, int Partials, typename Stride, typename Taps, typename Inputs>
-  static void matvec_rows(float* y, const float* w, Stride stride, Taps taps_x, Inputs n_in, int taps,
+  // independent partial sums over interleaved columns, added at the end as a tree: Rows * Partials chains
+  // keep the FMA units busy. Stride, Inputs and the taps' count are ints, or Size<N> constants for the
+  // fixed-size kernels (every trip count known). The sums start at `initial` (y itself when it is 0) and are
+  // stored to y, which need not be aligned.
+  template <int Rows, int Partials, typename Stride, typename Taps, typename Inputs, typename TapCount>
+  static void matvec_rows(float* y, const float* w, Stride stride, Taps taps_x, Inputs n_in, TapCount taps,
                           const float* initial = nullptr) noexcept {
     Batch sum[Partials][Rows];
     if (initial == nullptr) initial = y;
@@ -113,9 +113,9 @@ struct XsimdOps {
   // time with enough partial sums for about eight chains, but no more partial sums than half the inputs,
   // so that a small product is not mostly additions of partial sums. The sums start at `initial` (y itself
   // when it is 0), as in matvec_rows.
-  template <int Stride, int Rows, int Inputs, typename Taps>
+  template <int Stride, int Rows, int Inputs, typename Taps, typename TapCount>
   static void matvec_taps_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, Taps taps_x,
-                              Size<Inputs> n_in, int taps, const float* initial = nullptr) noexcept {
+                              Size<Inputs> n_in, TapCount taps, const float* initial = nullptr) noexcept {
     constexpr int kBatches = Rows / kWidth;
     static_assert(Rows % kWidth == 0, "fixed-size rows are padded to whole batches");
     constexpr int kFirst = kBatches > 4 ? 4 : kBatches;
@@ -140,10 +140,9 @@ struct XsimdOps {
   // padded accumulator in memory to fill, reload and copy out. Whole batches of outputs by matvec_taps_add,
   // then the last Outputs % kWidth outputs over narrower spans (for_each_span: 8 outputs take one 8-lane
   // register, not a padded 16-lane one).
-  template <int Stride, int Outputs, int Inputs, int KnownTaps = 0, typename Taps>
+  template <int Stride, int Outputs, int Inputs, typename Taps, typename TapCount = Size<1>>
   static void affine_frame(float* out, const float* bias, const float* w, Taps taps_x,
-                           int taps = 1) noexcept {
-    if constexpr (KnownTaps > 0) taps = KnownTaps;
+                           TapCount taps = {}) noexcept {
     constexpr int kWhole = Outputs / kWidth * kWidth;
     if constexpr (kWhole > 0) {
       matvec_taps_add(out, w, Size<Stride>{}, Size<kWhole>{}, taps_x, Size<Inputs>{}, taps, bias);
@@ -186,10 +185,9 @@ struct XsimdOps {
 #if XSIMD_WITH_FMA3_AVX2
   static constexpr bool kEightInputRows = true;
   using EightLanes = xsimd::batch<float, xsimd::fma3<xsimd::avx2>>;  // an AVX2 build's Batch
-  template <int Outputs, int KnownTaps = 0, typename Taps>
+  template <int Outputs, typename Taps, typename TapCount>
   static void affine_frame_rows(float* out, const float* bias, const float* rows, Taps taps_x,
-                                int taps) noexcept {
-    if constexpr (KnownTaps > 0) taps = KnownTaps;
+                                TapCount taps) noexcept {
     static_assert(Outputs % 8 == 0, "whole groups of eight outputs");
     const std::ptrdiff_t output_stride = static_cast<std::ptrdiff_t>(taps) * 8;
     for (int o = 0; o < Outputs; o += 8, rows += 8 * output_stride) {

@@ -71,7 +71,8 @@ class Conv1dHistory {
   // As prepare(spec), for `taps` taps `dilation` frames apart over frames of `channels` floats, each kept
   // between `padding_before` and `padding_after` zeros (a Conv2D's padding along features): taps() then
   // points at the zeros before each frame.
-  void prepare(int taps, int dilation, int channels, int max_chunk, int padding_before = 0, int padding_after = 0);
+  void prepare(int taps, int dilation, int channels, int max_chunk, int padding_before = 0,
+               int padding_after = 0, bool window = false);
   // Zero history (as before the first frame), without allocating.
   void reset() noexcept;
 
@@ -339,23 +340,22 @@ class CausalConv {
     }
   }
 
-  // process_frame()'s product over the window. Three taps, the common kernel size, with the loop over them
-  // unrolled (on AMD Zen 4 a Conv1D 8 -> 8, k 3 per sample through Model::process 16.5 -> 14.5 ns).
+  // process_frame()'s product over the window. Three taps, the common kernel size, as a constant, so that the
+  // loop over them is unrolled (on AMD Zen 4 a Conv1D 8 -> 8, k 3 per sample through Model::process
+  // 16.5 -> 14.5 ns).
   void frame_product(float* out, TapWindow taps) noexcept {
-    const auto compute = [&](auto known_taps) {
-      constexpr int kTaps = decltype(known_taps)::value;
+    const auto product = [&](auto tap_count) {
       if constexpr (kRows) {
-        Ops::template affine_frame_rows<Out, kTaps>(out, weights_.bias.data(), rows_.data(), taps,
-                                                    spec_.kernel_size);
+        Ops::template affine_frame_rows<Out>(out, weights_.bias.data(), rows_.data(), taps, tap_count);
       } else {
-        Ops::template affine_frame<padded_size(Out), Out, In, kTaps>(
-            out, weights_.bias.data(), weights_.values.data(), taps, spec_.kernel_size);
+        Ops::template affine_frame<padded_size(Out), Out, In>(out, weights_.bias.data(),
+                                                              weights_.values.data(), taps, tap_count);
       }
     };
     if (spec_.kernel_size == 3) {
-      compute(Size<3>{});
+      product(Size<3>{});
     } else {
-      compute(Size<0>{});
+      product(spec_.kernel_size);
     }
   }
 

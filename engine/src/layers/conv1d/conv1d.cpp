@@ -78,11 +78,7 @@ Conv1dWeights conv1d_weights(const LayerSpec& spec, const Weights& weights) {
 }
 
 void Conv1dHistory::prepare(const LayerSpec& spec, int max_chunk, bool window) {
-  prepare(spec.kernel_size, spec.dilation, spec.input_size, max_chunk);
-  if (window && !in_place_) {
-    mirrored_ = (taps_ - 1) * dilation_;
-    frames_.assign(static_cast<std::size_t>(capacity_ + mirrored_) * slot_, 0.0f);
-  }
+  prepare(spec.kernel_size, spec.dilation, spec.input_size, max_chunk, 0, 0, window);
 }
 
 // (Not inline: only the first window() after a block that wrote the ring's first frames calls it.)
@@ -94,7 +90,7 @@ void Conv1dHistory::refresh_mirror(int frames) noexcept {
 }
 
 void Conv1dHistory::prepare(int taps, int dilation, int channels, int max_chunk, int padding_before,
-                            int padding_after) {
+                            int padding_after, bool window) {
   taps_ = taps;
   dilation_ = dilation;
   channels_ = channels;
@@ -105,7 +101,7 @@ void Conv1dHistory::prepare(int taps, int dilation, int channels, int max_chunk,
   frames_in_chunk_ = 0;
   in_ = nullptr;
   in_place_ = taps_ == 1 && slot_ == channels_;
-  mirrored_ = 0;
+  mirrored_ = window && !in_place_ ? (taps_ - 1) * dilation_ : 0;
   mirror_stale_ = false;
   if (in_place_) {
     // One tap, no padding: the input is read where it is, nothing to keep.
@@ -115,7 +111,7 @@ void Conv1dHistory::prepare(int taps, int dilation, int channels, int max_chunk,
   }
   capacity_ = (taps_ - 1) * dilation_ + max_chunk;
   // The padding is never written: it stays zero.
-  frames_.assign(static_cast<std::size_t>(capacity_) * slot_, 0.0f);
+  frames_.assign(static_cast<std::size_t>(capacity_ + mirrored_) * slot_, 0.0f);
 }
 
 void Conv1dHistory::reset() noexcept {
