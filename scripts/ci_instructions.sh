@@ -96,9 +96,11 @@ for model in $models; do
       choice=(--backend "$backend")
       [ "$backend" = default ] && choice=(--no-profile)
       echo "ci_instructions: callgrind: $name, block $block, $backend"
-      # Only Model::process counts: not loading, libsndfile or valgrind's start-up.
+      # Only the Model::process calls count (rtn process calls each from process_block, which callgrind can
+      # follow whole: Model::process ends in a jump into the layers): not loading, libsndfile or valgrind's
+      # start-up.
       valgrind --tool=callgrind --callgrind-out-file="$out/callgrind/$name.$backend.$block.out" \
-        --toggle-collect='rtn::Model::process*' \
+        --toggle-collect='*process_block*' \
         "$rtn" process "$model" "$input" "$output" --block "$block" "${choice[@]}" --quiet \
         > "$out/callgrind/$name.$backend.$block.log" 2>&1 \
         || { cat "$out/callgrind/$name.$backend.$block.log" >&2; fail "valgrind failed on $name"; }
