@@ -116,9 +116,10 @@ struct XsimdOps {
   // The row batches of a fixed-size product's first pass (matvec_taps_add). Up to four with the partial
   // sums for eight chains; more in one pass where their sums fit in half the register file (the rest hold
   // weights and inputs) and keep the FMAs busy with one chain each: from five batches with AVX-512 (32
-  // registers; on AMD Zen 4 a 512-bit FMA issues once a cycle, so five chains of four cycles suffice), at
-  // eight with AVX2 (16 registers, two FMAs a cycle: one pass of six batches made a GRU 16 per sample 10%
-  // slower). Elsewhere (SSE, NEON: not measured) passes of four.
+  // registers; on AMD Zen 4 a 512-bit FMA issues once a cycle, so five chains of four cycles suffice; a core
+  // with two 512-bit FMA units would want eight, not measured), at eight with AVX2 (16 registers, two FMAs a
+  // cycle: one pass of six batches made a GRU 16 per sample 10% slower). Elsewhere (SSE, NEON: not
+  // measured) passes of four.
   static constexpr int pass_batches(int batches) {
     if (batches <= 4) return batches;
 #if XSIMD_WITH_AVX512F
