@@ -50,7 +50,7 @@ fi
 
 if has_config portable; then
   if [ "$(uname -m)" = x86_64 ]; then
-    test_variant portable "$root/build-portable" "-DRTN_PORTABLE=ON" rtn_isa_levels_check
+    test_variant portable "$root/build-portable" "-DRTN_PORTABLE=ON" "rtn_isa_levels_check|rtn_unit_tests_isa_limited"
   else
     echo "test: portable build skipped: ISA levels exist on x86-64 only"
   fi

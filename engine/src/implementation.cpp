@@ -1,6 +1,7 @@
 #include "rtn/implementation.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "rtn/profile.hpp"
 #include "rtn/registry.hpp"
@@ -71,6 +72,49 @@ bool machine_runs(const MachineIdentity& machine, IsaLevel level) {
     if (!std::all_of(each.features.begin(), each.features.end(), has)) return false;
   }
   return true;
+}
+
+IsaLimit parse_isa_limit(const std::string& setting, bool build_has_levels) {
+  IsaLimit limit;
+  limit.setting = setting;
+  if (setting.empty()) return limit;
+  for (IsaLevel level : {IsaLevel::sse4, IsaLevel::avx2, IsaLevel::avx512}) {
+    if (setting == isa_level_name(level) || setting == isa_level_architecture(level)) limit.level = level;
+  }
+  if (!limit.level) {
+    limit.problem = "RTN_MAX_ISA=" + setting +
+                    " ignored: not an ISA level (sse4, avx2, avx512, or x86-64-v2, x86-64-v3, x86-64-v4)";
+  } else if (!build_has_levels) {
+    limit.level.reset();
+    limit.problem = "RTN_MAX_ISA=" + setting +
+                    " ignored: this build compiles its SIMD kernels for its own target only (CMake's "
+                    "RTN_ISA_LEVELS, docs/isa-levels.md)";
+  }
+  return limit;
+}
+
+const IsaLimit& isa_limit() {
+  static const IsaLimit limit = [] {
+    const char* setting = std::getenv("RTN_MAX_ISA");
+    return parse_isa_limit(setting ? setting : "", !compiled_isa_levels().empty());
+  }();
+  return limit;
+}
+
+void limit_isa(MachineIdentity& machine, IsaLevel level) {
+  const auto above = [&](const std::string& feature) {
+    // The AVX-512 extensions beyond the level's five (VNNI, BF16, ...) go with them.
+    if (level < IsaLevel::avx512 && feature.rfind("avx512", 0) == 0) return true;
+    for (const LevelFeatures& each : level_features()) {
+      if (each.level <= level) continue;
+      for (const char* name : each.features) {
+        if (feature == name) return true;
+      }
+    }
+    return false;
+  };
+  machine.isa.erase(std::remove_if(machine.isa.begin(), machine.isa.end(), above), machine.isa.end());
+  machine.isa_limited_to = isa_level_architecture(level);
 }
 
 IsaLevel best_isa_level() {

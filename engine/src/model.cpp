@@ -114,6 +114,7 @@ Model Model::build(const ModelDefinition& definition, const BackendSelection& se
   // decimation by s may have computed up to (s - 1) / s of a frame ahead, each upsampling by u multiplies it.
   long long held_numerator = 0, held_denominator = 1;
   state->warnings = selection.profile.warnings;
+  if (!isa_limit().problem.empty()) state->warnings.push_back(isa_limit().problem);
   const Dispatcher dispatcher(selection.profile);
   for (std::size_t index = 0; index < definition.layers.size(); ++index) {
     const LayerDefinition& layer = definition.layers[index];

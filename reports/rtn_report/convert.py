@@ -83,6 +83,8 @@ def _machine_from_section(machine, default_source, logical_processors=0, caches=
         "logical_processors": int(machine.get("logical_processors") or logical_processors or 0),
         "source": machine.get("source", default_source),
     }
+    if machine.get("isa_limited_to"):
+        result["isa_limited_to"] = machine["isa_limited_to"]
     own = {name: int(machine[key]) for name, key in (("l1d_bytes", "l1d_cache_bytes"), ("l2_bytes", "l2_cache_bytes"),
                                                        ("l3_bytes", "l3_cache_bytes")) if machine.get(key)}
     if own or caches:

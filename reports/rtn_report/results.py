@@ -73,10 +73,12 @@ def median(measurement):
 
 
 def machine_key(document):
-    """Names one machine across files: CPU model, micro-architecture and core count."""
+    """Names one machine across files: CPU model, micro-architecture and core count, and the ISA level a run
+    was limited to (RTN_MAX_ISA), which makes it another machine as far as the kernels go."""
     machine = document["machine"]
     name = machine.get("model_name") or machine.get("vendor", "unknown")
-    return f"{name} ({machine.get('microarchitecture', '?')}, {machine.get('logical_processors', '?')} CPUs)"
+    limited = f", limited to {machine['isa_limited_to']}" if machine.get("isa_limited_to") else ""
+    return f"{name} ({machine.get('microarchitecture', '?')}, {machine.get('logical_processors', '?')} CPUs{limited})"
 
 
 def revision_label(document):

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "rtn/implementation.hpp"
@@ -126,6 +127,113 @@ TEST(IsaLevels, TheRegistryOffersTheLevelsThisCpuRunsAndTheDefaultsTakeTheBest) 
             "xsimd." + std::string(isa_level_name(best)) + ".fixed");
   EXPECT_EQ(default_implementation(LayerSpec::conv1d(36, 36, 3, 8), 64).name(),
             "xsimd." + std::string(isa_level_name(best)));
+}
+
+TEST(IsaLimit, ASettingNamesALevelOrIsIgnoredWithTheReason) {
+  EXPECT_FALSE(parse_isa_limit("", true).level);
+  EXPECT_EQ(parse_isa_limit("", true).problem, "");
+  EXPECT_EQ(parse_isa_limit("avx2", true).level, IsaLevel::avx2);
+  EXPECT_EQ(parse_isa_limit("x86-64-v3", true).level, IsaLevel::avx2);
+  EXPECT_EQ(parse_isa_limit("sse4", true).level, IsaLevel::sse4);
+  EXPECT_EQ(parse_isa_limit("x86-64-v4", true).level, IsaLevel::avx512);
+  EXPECT_EQ(parse_isa_limit("avx2", true).problem, "");
+  const IsaLimit unknown = parse_isa_limit("AVX2 ", true);  // exact names only
+  EXPECT_FALSE(unknown.level);
+  EXPECT_EQ(
+      unknown.problem,
+      "RTN_MAX_ISA=AVX2  ignored: not an ISA level (sse4, avx2, avx512, or x86-64-v2, x86-64-v3, x86-64-v4)");
+  // A build without levels has one set of kernels, compiled for its target: nothing to limit.
+  const IsaLimit native = parse_isa_limit("avx2", false);
+  EXPECT_FALSE(native.level);
+  EXPECT_NE(native.problem.find(
+                "RTN_MAX_ISA=avx2 ignored: this build compiles its SIMD kernels for its own target"),
+            std::string::npos)
+      << native.problem;
+}
+
+TEST(IsaLimit, LimitingAMachineTakesAwayTheFeaturesAboveTheLevel) {
+  const std::vector<std::string> v4 =
+      joined(joined(kV2, kV3Extra), joined(kV4Extra, {"avx512vnni", "avx512bf16"}));
+  MachineIdentity zen4 = machine_with(v4);
+  zen4.model_name = "AMD EPYC 9R14";
+  zen4.microarchitecture = "zen4";
+  MachineIdentity limited = zen4;
+  limit_isa(limited, IsaLevel::avx2);
+  EXPECT_EQ(limited.isa, joined(kV2, kV3Extra));  // every AVX-512 extension goes, the order stays
+  EXPECT_TRUE(machine_runs(limited, IsaLevel::avx2));
+  EXPECT_FALSE(machine_runs(limited, IsaLevel::avx512));
+  EXPECT_EQ(limited.isa_level(), "x86-64-v3");
+  EXPECT_EQ(limited.isa_limited_to, "x86-64-v3");
+  EXPECT_EQ(limited.describe(), "AMD EPYC 9R14 (zen4) limited to x86-64-v3 by RTN_MAX_ISA");
+
+  MachineIdentity sse4 = zen4;
+  limit_isa(sse4, IsaLevel::sse4);
+  EXPECT_EQ(sse4.isa, kV2);
+  EXPECT_EQ(sse4.isa_level(), "x86-64-v2");
+
+  // A limit above what the CPU has changes no feature.
+  MachineIdentity zen3 = machine_with(joined(kV2, kV3Extra));
+  limit_isa(zen3, IsaLevel::avx512);
+  EXPECT_EQ(zen3.isa, joined(kV2, kV3Extra));
+
+  // A profile made under the limit is another machine's, and the reason says why.
+  Profile profile;
+  profile.machine = limited;
+  profile.build = this_build();
+  EXPECT_EQ(
+      profile_mismatch(profile, zen4, this_build()),
+      "made on a CPU without avx512f, avx512bw, avx512cd, avx512dq, avx512vl, avx512vnni, avx512bf16, which "
+      "this CPU has; it was made limited to x86-64-v3 by RTN_MAX_ISA");
+  const std::string json = profile_to_json(profile);  // the limit is recorded, and read back
+  EXPECT_NE(json.find("\"isa_limited_to\": \"x86-64-v3\""), std::string::npos) << json;
+  EXPECT_EQ(parse_profile_json(json).machine.isa_limited_to, "x86-64-v3");
+  profile.machine = zen4;
+  EXPECT_EQ(profile_to_json(profile).find("isa_limited_to"), std::string::npos);
+  EXPECT_EQ(
+      profile_mismatch(profile, limited, this_build()),
+      "made on a CPU with avx512f, avx512bw, avx512cd, avx512dq, avx512vl, avx512vnni, avx512bf16, this CPU "
+      "lacks them; RTN_MAX_ISA limits this run to x86-64-v3");
+}
+
+// This process as RTN_MAX_ISA says (CTest runs these tests once more with RTN_MAX_ISA=avx2 in a build with
+// levels: rtn_unit_tests_isa_limited): the registry and the defaults stay at or below the level, and on a CPU
+// that runs it, the level is what the defaults take.
+TEST(IsaLimit, ThisProcessFollowsRtnMaxIsa) {
+  const char* setting = std::getenv("RTN_MAX_ISA");
+  const IsaLimit expected = parse_isa_limit(setting ? setting : "", !compiled_isa_levels().empty());
+  EXPECT_EQ(isa_limit().level, expected.level);
+  EXPECT_EQ(isa_limit().problem, expected.problem);
+  if (!isa_limit().problem.empty()) {
+    ModelDefinition definition;
+    definition.layers.push_back(
+        {LayerSpec::dense(1, 1), Weights{{"weight", {{1, 1}, {0.5f}}}, {"bias", {{1}, {0.0f}}}}});
+    const std::vector<std::string> warnings = Model::build(definition).warnings();
+    EXPECT_NE(std::find(warnings.begin(), warnings.end(), isa_limit().problem), warnings.end());
+  }
+  if (!isa_limit().level) {
+    EXPECT_EQ(this_machine().isa_limited_to, "");
+    return;
+  }
+  const IsaLevel limit = *isa_limit().level;
+  EXPECT_EQ(this_machine().isa_limited_to, isa_level_architecture(limit));
+  EXPECT_FALSE(machine_runs(this_machine(), static_cast<IsaLevel>(static_cast<int>(limit) + 1)));
+  EXPECT_LE(best_isa_level(), limit);
+  for (const KernelEntry& entry : kernel_registry()) {
+    EXPECT_LE(entry.implementation.isa_level(), limit) << entry.implementation.name();
+  }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  const bool cpu_runs_limit = limit == IsaLevel::sse4 ? __builtin_cpu_supports("sse4.2")
+                              : limit == IsaLevel::avx2
+                                  ? __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                                  : __builtin_cpu_supports("avx512f");
+  const bool compiled = std::find(compiled_isa_levels().begin(), compiled_isa_levels().end(), limit) !=
+                        compiled_isa_levels().end();
+  if (cpu_runs_limit && compiled) {
+    EXPECT_EQ(best_isa_level(), limit);
+    EXPECT_EQ(Implementation(Backend::xsimd).isa_level(), limit);
+  }
+#endif
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 """`rtn-report compare` end to end: exit codes, what is listed, instruction counts."""
 import copy
+import json
 import os
 import re
 
@@ -105,6 +106,23 @@ def test_different_machines_are_pointed_out(tmp_path, base):
     result = run_report("compare", write_json(tmp_path / "b.json", base), write_json(tmp_path / "n.json", other),
                         check=0)
     assert "different machines" in result.stdout
+
+
+def test_a_run_limited_by_rtn_max_isa_is_another_machine(tmp_path, base):
+    limited = copy.deepcopy(base)
+    limited["machine"]["isa_limited_to"] = "x86-64-v3"
+    result = run_report("compare", write_json(tmp_path / "b.json", base), write_json(tmp_path / "n.json", limited),
+                        check=0)
+    assert "different machines" in result.stdout and "limited to x86-64-v3" in result.stdout
+
+
+def test_the_isa_limit_of_a_tool_output_is_kept(tmp_path):
+    with open(TUNE) as file:
+        tune = json.load(file)
+    tune["context"]["machine"]["isa_limited_to"] = "x86-64-v3"
+    document = convert.convert([write_json(tmp_path / "tune.json", tune)], local=False)
+    assert document["machine"]["isa_limited_to"] == "x86-64-v3"
+    assert "isa_limited_to" not in convert.convert([TUNE], local=False)["machine"]
 
 
 def test_unreadable_inputs_exit_2(tmp_path):

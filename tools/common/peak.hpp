@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "rtn/profile.hpp"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define RTN_PEAK_X86 1
@@ -78,11 +80,15 @@ __attribute__((target("avx2,fma"))) inline float fma_loop_avx2() {
 inline std::vector<FmaPeak> measure_fma_peaks() {
   std::vector<FmaPeak> peaks;
 #ifdef RTN_PEAK_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) {
+  // The features as rtn sees them (this_machine()): under RTN_MAX_ISA, the peak of the CPU it stands for.
+  const std::vector<std::string>& isa = this_machine().isa;
+  const auto has = [&](const char* feature) {
+    return std::find(isa.begin(), isa.end(), feature) != isa.end();
+  };
+  if (has("avx512f")) {
     peaks.push_back({"avx512f", peak_detail::best_gflops(&peak_detail::fma_loop_avx512, 16)});
   }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+  if (has("avx2") && has("fma3")) {
     peaks.push_back({"avx2+fma", peak_detail::best_gflops(&peak_detail::fma_loop_avx2, 8)});
   }
 #endif

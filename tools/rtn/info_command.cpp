@@ -38,8 +38,10 @@ std::string describe_isa_levels() {
     compiled += std::string(compiled.empty() ? "" : " ") + std::string(isa_level_name(level));
     if (machine_runs(this_machine(), level)) runs += std::string(runs.empty() ? "" : " ") + std::string(isa_level_name(level));
   }
-  return compiled + " compiled, this CPU runs " + (runs.empty() ? "none of them" : runs) + "; xsimd is " +
-         std::string(rtn::Implementation(rtn::Backend::xsimd).name());
+  const std::string limited =
+      this_machine().isa_limited_to.empty() ? "" : " (RTN_MAX_ISA=" + rtn::isa_limit().setting + ")";
+  return compiled + " compiled, this CPU runs " + (runs.empty() ? "none of them" : runs) + limited +
+         "; xsimd is " + std::string(rtn::Implementation(rtn::Backend::xsimd).name());
 }
 
 int run_info(const std::vector<std::string>& arguments) {

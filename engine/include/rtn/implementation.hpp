@@ -7,6 +7,7 @@
 // tests, the tuner, the dispatcher and the tools enumerate implementations from it, never by name.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -40,6 +41,27 @@ bool machine_runs(const MachineIdentity& machine, IsaLevel level);
 // none of them. The plain names "xsimd" and "xsimd.fixed" stand for that level's kernels. Allocates on the
 // first call only.
 IsaLevel best_isa_level();
+
+// The environment variable RTN_MAX_ISA: the highest level the kernels may use, whatever the CPU has
+// ("sse4", "avx2", "avx512", or the psABI's "x86-64-v2", "x86-64-v3", "x86-64-v4"), as libtorch's
+// ATEN_CPU_CAPABILITY and oneDNN's ONEDNN_MAX_CPU_ISA do: to run a build with levels as it runs on an older
+// CPU (testing and timing the AVX2 kernels on an AVX-512 machine), or to keep a level off. Applied by
+// this_machine(), which then lists no feature above that level: the registry, the defaults, the tuner and the
+// profile all see that CPU. Read once per process.
+struct IsaLimit {
+  std::string setting;            // RTN_MAX_ISA's value; empty when it is unset or empty
+  std::optional<IsaLevel> level;  // the level it allows; nullopt when unset or not applied
+  // Why a setting is not applied: "RTN_MAX_ISA=avx3 ignored: ..." (not a level's name; or a build whose
+  // kernels are compiled for its own target only, where the variable cannot change them). Empty otherwise.
+  std::string problem;
+};
+// `setting` as RTN_MAX_ISA, for a build that has ISA levels or not.
+IsaLimit parse_isa_limit(const std::string& setting, bool build_has_levels);
+// RTN_MAX_ISA as this process read it (parse_isa_limit of the environment). Allocates on the first call only.
+const IsaLimit& isa_limit();
+// Removes from machine.isa every feature above `level` (each AVX-512 extension too, below avx512), so that
+// machine_runs() refuses the levels above it; records the level in machine.isa_limited_to.
+void limit_isa(MachineIdentity& machine, IsaLevel level);
 
 class Implementation {
  public:

@@ -31,8 +31,11 @@ struct MachineIdentity {
   std::uint64_t l3_cache_bytes = 0;
   int logical_processors = 0;
   std::string source;  // where this came from: "cpuinfo", "/proc/cpuinfo" or "none"
+  // The level RTN_MAX_ISA limited `isa` to ("x86-64-v3"; isa_limit(), implementation.hpp); empty when the
+  // features are the CPU's own.
+  std::string isa_limited_to;
 
-  // "AMD EPYC 9R45 (zen5)". Allocates.
+  // "AMD EPYC 9R45 (zen5)"; "AMD EPYC 9R45 (zen5) limited to x86-64-v3 by RTN_MAX_ISA". Allocates.
   std::string describe() const;
   // The instruction-set level the SIMD kernels can use: "x86-64-v4" (AVX-512 F/BW/CD/DQ/VL),
   // "x86-64-v3" (AVX2 + FMA + BMI2 ...), "x86-64-v2" (SSE4.2 + POPCNT ...), "x86-64", or "neon" / "unknown"

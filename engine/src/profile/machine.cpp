@@ -411,7 +411,9 @@ BuildIdentity detect_build() {
 
 std::string MachineIdentity::describe() const {
   std::string text = model_name.empty() ? vendor + " CPU" : model_name;
-  return text + " (" + microarchitecture + ")";
+  text += " (" + microarchitecture + ")";
+  if (!isa_limited_to.empty()) text += " limited to " + isa_limited_to + " by RTN_MAX_ISA";
+  return text;
 }
 
 std::string MachineIdentity::isa_level() const {
@@ -438,7 +440,11 @@ std::string BuildIdentity::describe() const {
 
 const MachineIdentity& this_machine() {
   // A function-local static: detected once, thread-safe.
-  static const MachineIdentity machine = detect_machine();
+  static const MachineIdentity machine = [] {
+    MachineIdentity detected = detect_machine();
+    if (isa_limit().level) limit_isa(detected, *isa_limit().level);
+    return detected;
+  }();
   return machine;
 }
 

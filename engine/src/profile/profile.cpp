@@ -30,14 +30,22 @@ std::string machine_mismatch(const MachineIdentity& made_on, const MachineIdenti
       made_on.microarchitecture != here.microarchitecture) {
     return "made on " + made_on.describe() + ", this CPU is " + here.describe();
   }
+  // Features that RTN_MAX_ISA took away count as missing: the profile measured other kernels.
+  const auto limits = [&] {
+    std::string text;
+    if (!made_on.isa_limited_to.empty())
+      text += "; it was made limited to " + made_on.isa_limited_to + " by RTN_MAX_ISA";
+    if (!here.isa_limited_to.empty()) text += "; RTN_MAX_ISA limits this run to " + here.isa_limited_to;
+    return text;
+  };
   const std::vector<std::string> lacking = missing_from(made_on.isa, here.isa);
   if (!lacking.empty()) {
     return "made on a CPU with " + join(lacking) + ", this CPU " +
-           (lacking.size() == 1 ? "lacks it" : "lacks them");
+           (lacking.size() == 1 ? "lacks it" : "lacks them") + limits();
   }
   const std::vector<std::string> extra = missing_from(here.isa, made_on.isa);
   if (!extra.empty()) {
-    return "made on a CPU without " + join(extra) + ", which this CPU has";
+    return "made on a CPU without " + join(extra) + ", which this CPU has" + limits();
   }
   return "";
 }

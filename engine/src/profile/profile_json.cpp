@@ -241,7 +241,7 @@ class ProfileReader {
     expect_object(json, path);
     only_keys(json, path,
               {"vendor", "model_name", "microarchitecture", "isa", "isa_level", "l1d_cache_bytes",
-               "l2_cache_bytes", "l3_cache_bytes", "logical_processors", "source"});
+               "l2_cache_bytes", "l3_cache_bytes", "logical_processors", "source", "isa_limited_to"});
     MachineIdentity machine;
     machine.vendor = string_at(json, path, "vendor");
     machine.model_name = string_at(json, path, "model_name");
@@ -254,6 +254,7 @@ class ProfileReader {
     machine.l3_cache_bytes = static_cast<std::uint64_t>(integer_at(json, path, "l3_cache_bytes", 0, kHuge));
     machine.logical_processors = static_cast<int>(integer_at(json, path, "logical_processors", 0, 1 << 20));
     machine.source = string_at(json, path, "source");
+    if (json.contains("isa_limited_to")) machine.isa_limited_to = string_at(json, path, "isa_limited_to");
     return machine;
   }
 
@@ -378,6 +379,7 @@ OrderedJson machine_section(const MachineIdentity& machine) {
   json["l3_cache_bytes"] = machine.l3_cache_bytes;
   json["logical_processors"] = machine.logical_processors;
   json["source"] = machine.source;
+  if (!machine.isa_limited_to.empty()) json["isa_limited_to"] = machine.isa_limited_to;  // RTN_MAX_ISA
   return json;
 }
 
