@@ -12,23 +12,12 @@ models=("$@")
 [ ${#models[@]} -gt 0 ] || models=("$root"/suites/models/*)
 rounds=${ROUNDS:-5} seconds=${SECONDS_PER_RUN:-1} blocks=${BLOCKS:-1 64}
 
-# One measurement: ns/sample of the default dispatch.
-measure() {
-  "$1/tools/rtn/rtn" bench "$2" --no-profile --backend tuned --block "$3" --seconds "$seconds" --json 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["configurations"]["tuned"]["ns_per_sample"])'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# shellcheck source=scripts/interleaved_bench.sh
+. "$root/scripts/interleaved_bench.sh"
+# One measurement of each build: ns/sample of the default dispatch.
+native_ns() { rtn_bench_ns "$native/tools/rtn/rtn" "$1" "$2" --no-profile; }
+portable_ns() { rtn_bench_ns "$portable/tools/rtn/rtn" "$1" "$2" --no-profile; }
 
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'); $rounds rounds of ${seconds}s, interleaved; medians"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p')${RTN_MAX_ISA:+, RTN_MAX_ISA=$RTN_MAX_ISA}; $rounds rounds of ${seconds}s, interleaved; medians"
 printf '%-28s %5s %14s %14s %9s\n' model block "native ns/s" "portable ns/s" ratio
-for model in "${models[@]}"; do
-  for block in $blocks; do
-    native_times=() portable_times=()
-    for ((round = 0; round < rounds; ++round)); do
-      native_times+=("$(measure "$native" "$model" "$block")")
-      portable_times+=("$(measure "$portable" "$model" "$block")")
-    done
-    n=$(median "${native_times[@]}") p=$(median "${portable_times[@]}")
-    printf '%-28s %5s %14.1f %14.1f %9.3f\n' "$(basename "$model")" "$block" "$n" "$p" "$(awk -v p="$p" -v n="$n" 'BEGIN {print p / n}')"
-  done
-done
+interleave native_ns portable_ns second/first "${models[@]}"

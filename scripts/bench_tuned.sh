@@ -15,14 +15,11 @@ models=("$@")
 [ ${#models[@]} -gt 0 ] || models=("$root"/suites/models/*)
 rounds=${ROUNDS:-5} seconds=${SECONDS_PER_RUN:-1} blocks=${BLOCKS:-1 64}
 
-# One measurement: ns/sample of the tuned dispatch, with the profile options given.
-measure() {
-  local model=$1 block=$2
-  shift 2
-  "$build/tools/rtn/rtn" bench "$model" "$@" --backend tuned --block "$block" --seconds "$seconds" --json 2>/dev/null |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["configurations"]["tuned"]["ns_per_sample"])'
-}
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# shellcheck source=scripts/interleaved_bench.sh
+. "$root/scripts/interleaved_bench.sh"
+# One measurement of each: ns/sample of the tuned dispatch without and with the profile.
+default_ns() { rtn_bench_ns "$build/tools/rtn/rtn" "$1" "$2" --no-profile; }
+tuned_ns() { rtn_bench_ns "$build/tools/rtn/rtn" "$1" "$2" --profile "$profile"; }
 
 # The profile must be in use: one made on another machine or build (or RTN_MAX_ISA) is ignored.
 if ! "$build/tools/rtn/rtn" info "${models[0]}" --profile "$profile" 2>&1 | grep -q '^profile: .* entries, created'; then
@@ -32,14 +29,4 @@ if ! "$build/tools/rtn/rtn" info "${models[0]}" --profile "$profile" 2>&1 | grep
 fi
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p')${RTN_MAX_ISA:+, RTN_MAX_ISA=$RTN_MAX_ISA}; $rounds rounds of ${seconds}s, interleaved; medians"
 printf '%-28s %5s %14s %14s %9s\n' model block "defaults ns/s" "tuned ns/s" "speed-up"
-for model in "${models[@]}"; do
-  for block in $blocks; do
-    default_times=() tuned_times=()
-    for ((round = 0; round < rounds; ++round)); do
-      default_times+=("$(measure "$model" "$block" --no-profile)")
-      tuned_times+=("$(measure "$model" "$block" --profile "$profile")")
-    done
-    d=$(median "${default_times[@]}") t=$(median "${tuned_times[@]}")
-    printf '%-28s %5s %14.1f %14.1f %9.3f\n' "$(basename "$model")" "$block" "$d" "$t" "$(awk -v d="$d" -v t="$t" 'BEGIN {print d / t}')"
-  done
-done
+interleave default_ns tuned_ns first/second "${models[@]}"
