@@ -104,7 +104,12 @@ inline double best_peak_gflops(const std::vector<FmaPeak>& peaks) {
 
 // "avx512f 143 GFLOP/s, avx2+fma 71 GFLOP/s". Allocates.
 inline std::string describe_peaks(const std::vector<FmaPeak>& peaks) {
-  if (peaks.empty()) return "not measured on this CPU";
+  if (peaks.empty()) {
+    // The loops need AVX2 + FMA at least: an SSE4 CPU, or a run that RTN_MAX_ISA limits to one, has none.
+    const std::string& limit = this_machine().isa_limited_to;
+    return limit.empty() ? "not measured on this CPU"
+                         : "not measured below x86-64-v3 (RTN_MAX_ISA: " + limit + ")";
+  }
   std::string text;
   for (const FmaPeak& peak : peaks) {
     if (!text.empty()) text += ", ";
