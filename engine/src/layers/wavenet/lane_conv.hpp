@@ -56,22 +56,26 @@ class LaneConv {
   void reset() noexcept { history_.reset(); }
 
   std::vector<float>& columns() noexcept { return columns_; }
+  // The latest chunk of the input, input_stride() apart.
+  const float* latest_input() const noexcept { return history_.latest(); }
   int out() const noexcept { return out_; }
 
-  // Appends the chunk x (in rows, x_stride apart) to the history and points the taps' inputs at its delayed
-  // rows; returns the extra inputs' slots, for the caller to fill.
-  const float** push(const float* x, std::ptrdiff_t x_stride, int frames) noexcept {
-    history_.push(x, x_stride, frames);
+  // Where the next chunk of the input is to be written, `in` rows input_stride() apart (LaneHistory::chunk).
+  float* input() noexcept { return history_.chunk(); }
+  std::ptrdiff_t input_stride() const noexcept { return history_.row_stride(); }
+  // The chunk of `frames` frames written at input() becomes the latest, and the taps' inputs point at its
+  // delayed rows; returns the extra inputs' slots, for the caller to fill.
+  const float** append(int frames) noexcept {
+    history_.append(frames);
     for (int c = 0; c < in_; ++c) {
       for (int t = 0; t < taps_; ++t) inputs_[c * taps_ + t] = history_.delayed(c, (taps_ - 1 - t) * dilation_);
     }
     return inputs_.data() + static_cast<std::ptrdiff_t>(in_) * taps_;
   }
-  // y (out rows, y_stride apart) = bias + the product over every input (Accumulate: y += ...).
-  template <bool Accumulate>
+  // y (out rows, y_stride apart) = bias + the product over every input.
   void product(float* y, std::ptrdiff_t y_stride, const float* bias, int frames) const noexcept {
-    LaneOps::product<Accumulate>(y, y_stride, columns_.data(), out_, bias, inputs_.data(),
-                                 static_cast<int>(inputs_.size()), out_, frames);
+    LaneOps::product(y, y_stride, columns_.data(), out_, bias, inputs_.data(),
+                     static_cast<int>(inputs_.size()), out_, frames);
   }
 
  private:

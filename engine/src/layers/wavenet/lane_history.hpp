@@ -1,9 +1,10 @@
 #pragma once
 // The past of a channel-major signal (backends/xsimd_lane_ops.hpp), for a causal convolution that reaches
-// `reach` frames back: each channel a row of the frames seen last, the latest chunk after them. A row is longer
-// than reach plus a chunk, so that a chunk is appended where the last ended, and only when the row is full are
-// its last `reach` frames moved to its start (at most reach floats per channel every max(reach, chunk) frames)
-// instead of a ring whose taps would wrap inside a chunk.
+// `reach` frames back: each channel a row of the frames seen last, the latest chunk after them. A row is
+// longer than reach plus a chunk, so that a chunk is appended where the last ended, and only when the row is
+// full are its last `reach` frames moved to its start (at most reach floats per channel every max(reach,
+// chunk) frames) instead of a ring whose taps would wrap inside a chunk. The producer of a chunk writes it in
+// place, where chunk() says, and nothing is copied.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -29,8 +30,10 @@ class LaneHistory {
     start_ = end_ = reach_;
   }
 
-  // Appends `frames` (<= the prepared maximum) frames of x: channel c's at x + c * x_stride.
-  void push(const float* x, std::ptrdiff_t x_stride, int frames) noexcept {
+  // Where the next chunk is to be written: channel c's frames at chunk() + c * row_stride(), room for the
+  // prepared maximum rounded up to whole registers (kPadFloats). Frames written past the chunk's end are
+  // overwritten by the next chunk before anything reads them as the past.
+  float* chunk() noexcept {
     if (end_ + room_ > length_) {
       for (int c = 0; c < channels_; ++c) {
         float* row = values_.data() + static_cast<std::ptrdiff_t>(c) * length_;
@@ -38,13 +41,16 @@ class LaneHistory {
       }
       end_ = reach_;
     }
+    return values_.data() + end_;
+  }
+  std::ptrdiff_t row_stride() const noexcept { return length_; }
+  // The `frames` frames (<= the prepared maximum) written at chunk() become the latest chunk.
+  void append(int frames) noexcept {
     start_ = end_;
-    for (int c = 0; c < channels_; ++c) {
-      std::memcpy(values_.data() + static_cast<std::ptrdiff_t>(c) * length_ + start_,
-                  x + static_cast<std::ptrdiff_t>(c) * x_stride, sizeof(float) * static_cast<std::size_t>(frames));
-    }
     end_ = start_ + frames;
   }
+  // The latest chunk's rows, row_stride() apart.
+  const float* latest() const noexcept { return values_.data() + start_; }
 
   // Channel c of the latest chunk, delayed by `delay` (<= reach) frames: the row whose frame t is the input
   // `delay` frames before the chunk's frame t. A whole register's worth of frames can be read past the chunk.

@@ -3,8 +3,9 @@
 // channel-major chunks (backends/xsimd_lane_ops.hpp), for networks narrow enough that a frame's channels fill
 // a fraction of a register: Neural Amp Modeler's A2 (8 and 3 channels), its nano, feather and lite presets (2
 // to 12). Each layer is two products over the chunk: z = conv(x) + mixin(condition) + bias as one product
-// whose inputs are x's delayed rows and the condition's rows, and x += layer1x1(a) + bias; the activation and
-// the head's sum run over whole rows.
+// whose inputs are x's delayed rows and the condition's rows, and x + layer1x1(a) + bias written straight
+// into the next layer's history (lane_history.hpp: no copy of x per layer); the activation and the head's sum
+// run over whole rows, in one pass for tanh.
 //
 // It computes the networks that supports_lanes() accepts: no condition network, FiLM, grouped convolutions,
 // head1x1 or post-stack head, and element-wise activations (not PReLU) - what NAM's presets and A2 use; the
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "aligned_buffer.hpp"
+#include "backends/fast_math.hpp"
 #include "layers/wavenet/lane_conv.hpp"
 #include "layers/wavenet/wavenet_parts.hpp"
 #include "rtn/kernel.hpp"
@@ -35,6 +37,36 @@ void activate_lane_rows(const ActivationFunction& function, float* y, int stride
   for (int r = 0; r < rows; ++r) {
     float* row = y + static_cast<std::ptrdiff_t>(r) * stride;
     activate<Ops>(function, row, row, span);
+  }
+}
+
+// y += x over n floats.
+inline void add_row(float* __restrict y, const float* __restrict x, int n) noexcept {
+  for (int t = 0; t < n; ++t) y[t] += x[t];
+}
+
+// a = f(z) in place on `rows` rows `z_stride` apart, and head += a (rows head_stride apart), over the first
+// `frames` frames rounded to whole registers. tanh, every Neural Amp Modeler preset's, in one pass, each
+// batch of a added to the head while it is in a register; the others after their activation pass.
+template <typename Ops>
+void activate_into_head(const ActivationFunction& function, float* z, int z_stride, float* head,
+                        std::ptrdiff_t head_stride, int rows, int frames) noexcept {
+  const int span = padded_size(frames);
+  if (function.spec.type != WaveNetActivation::Type::tanh) {
+    activate_lane_rows<Ops>(function, z, z_stride, rows, frames);
+    for (int r = 0; r < rows; ++r)
+      add_row(head + r * head_stride, z + static_cast<std::ptrdiff_t>(r) * z_stride, span);
+    return;
+  }
+  using Batch = LaneOps::Batch;
+  for (int r = 0; r < rows; ++r) {
+    float* z_row = z + static_cast<std::ptrdiff_t>(r) * z_stride;
+    float* head_row = head + r * head_stride;
+    for (int t = 0; t < span; t += LaneOps::kWidth) {
+      const Batch a = fast_math::tanh(Batch::load_unaligned(z_row + t));
+      a.store_unaligned(z_row + t);
+      (Batch::load_unaligned(head_row + t) + a).store_unaligned(head_row + t);
+    }
   }
 }
 
@@ -72,32 +104,35 @@ class LaneResidualLayer {
   void prepare(int max_frames) { conv_.prepare(max_frames); }
   void reset() noexcept { conv_.reset(); }
 
-  // x: channels rows; condition: condition_size rows; head: bottleneck rows; all `stride` apart.
-  void process(float* x, const float* condition, std::ptrdiff_t condition_stride, float* head, int stride,
+  // Where the layer's input x is to be written (channels rows, input_stride() apart): in the history of its
+  // convolution, which keeps it without a copy.
+  float* input() noexcept { return conv_.input(); }
+  std::ptrdiff_t input_stride() const noexcept { return conv_.input_stride(); }
+
+  // The chunk of `frames` frames written at input(): head += a, and the layer's output x + W a + b to x_next.
+  // condition: condition_size rows; head: bottleneck rows; x_next: channels rows; z: the scratch, `stride`
+  // apart.
+  void process(float* x_next, std::ptrdiff_t x_next_stride, const float* condition,
+               std::ptrdiff_t condition_stride, float* head, std::ptrdiff_t head_stride, int stride,
                int frames, LaneScratch& scratch) noexcept {
-    const float** mixin_inputs = conv_.push(x, stride, frames);
+    const float** mixin_inputs = conv_.append(frames);
     for (int c = 0; c < condition_size_; ++c) mixin_inputs[c] = condition + c * condition_stride;
     float* z = scratch.z.values.data();
-    conv_.template product<false>(z, stride, z_bias_.data(), frames);
-    activate_z(z, stride, frames, scratch);
-
-    // head += a; x += W a + b.
-    const int span = padded_size(frames);
-    for (int b = 0; b < bottleneck_; ++b) {
-      float* __restrict head_row = head + static_cast<std::ptrdiff_t>(b) * stride;
-      const float* __restrict a = z + static_cast<std::ptrdiff_t>(b) * stride;
-      for (int t = 0; t < span; ++t) head_row[t] += a[t];
-      a_rows_[b] = a;
-    }
-    LaneOps::product<true>(x, stride, layer1x1_.data(), channels_, layer1x1_bias_.data(), a_rows_.data(),
-                           bottleneck_, channels_, frames);
+    conv_.product(z, stride, z_bias_.data(), frames);
+    activate_z(z, stride, head, head_stride, frames, scratch);
+    for (int b = 0; b < bottleneck_; ++b) a_rows_[b] = z + static_cast<std::ptrdiff_t>(b) * stride;
+    LaneOps::product(x_next, x_next_stride, layer1x1_.data(), channels_, layer1x1_bias_.data(),
+                     a_rows_.data(), bottleneck_, channels_, frames, conv_.latest_input(),
+                     conv_.input_stride());
   }
 
  private:
-  // a = the activation of z's first bottleneck rows, gated or blended by its second half, in z's first rows.
-  void activate_z(float* z, int stride, int frames, LaneScratch& scratch) noexcept {
+  // a = the activation of z's first bottleneck rows, gated or blended by its second half, in z's first rows;
+  // head += a.
+  void activate_z(float* z, int stride, float* head, std::ptrdiff_t head_stride, int frames,
+                  LaneScratch& scratch) noexcept {
     if (gating_ == WaveNetGating::none) {
-      activate_lane_rows<Ops>(activation_, z, stride, bottleneck_, frames);
+      activate_into_head<Ops>(activation_, z, stride, head, head_stride, bottleneck_, frames);
       return;
     }
     const std::ptrdiff_t half = static_cast<std::ptrdiff_t>(bottleneck_) * stride;
@@ -110,6 +145,7 @@ class LaneResidualLayer {
     for (int b = 0; b < bottleneck_; ++b) {
       const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(b) * stride;
       gate_or_blend(z + row, gate + row, blended ? scratch.before.values.data() + row : nullptr, span);
+      add_row(head + b * head_stride, z + row, span);
     }
   }
 
@@ -148,7 +184,6 @@ class LaneLayerArray {
   // Allocates.
   void prepare(int max_frames) {
     x_.allocate(channels_, max_frames);
-    head_.allocate(head_width_, max_frames);
     head_output_.allocate(head_rechannel_.out(), max_frames);
     for (auto& layer : layers_) layer.prepare(max_frames);
     head_rechannel_.prepare(max_frames);
@@ -159,22 +194,36 @@ class LaneLayerArray {
   }
 
   // One chunk. in: input_size rows; condition: condition_size rows; head_in: the previous array's head output
-  // (this array's head width in rows) or null for the first array. All rows `stride` apart.
+  // (this array's head width in rows) or null for the first array. All rows `stride` apart. The signal goes
+  // from each layer's output straight into the next one's history, the head accumulates in its convolution's.
   void process(const float* in, const float* condition, const float* head_in, int stride, int frames,
                LaneScratch& scratch) noexcept {
     for (int i = 0; i < input_size_; ++i) in_rows_[i] = in + static_cast<std::ptrdiff_t>(i) * stride;
-    LaneOps::product<false>(x_.values.data(), stride, rechannel_.data(), channels_, nullptr, in_rows_.data(),
-                            input_size_, channels_, frames);
-    const std::ptrdiff_t head_floats = static_cast<std::ptrdiff_t>(head_width_) * stride;
-    if (head_in) {
-      std::copy(head_in, head_in + head_floats, head_.values.data());
-    } else {
-      std::fill(head_.values.begin(), head_.values.begin() + head_floats, 0.0f);
+    const bool direct = layers_.empty();
+    LaneOps::product(direct ? x_.values.data() : layers_.front().input(),
+                     direct ? stride : layers_.front().input_stride(), rechannel_.data(), channels_, nullptr,
+                     in_rows_.data(), input_size_, channels_, frames);
+    float* head = head_rechannel_.input();
+    const std::ptrdiff_t head_stride = head_rechannel_.input_stride();
+    const int span = padded_size(frames);
+    for (int r = 0; r < head_width_; ++r) {
+      float* row = head + r * head_stride;
+      if (head_in) {
+        std::copy(head_in + static_cast<std::ptrdiff_t>(r) * stride,
+                  head_in + static_cast<std::ptrdiff_t>(r) * stride + span, row);
+      } else {
+        std::fill(row, row + span, 0.0f);
+      }
     }
-    for (auto& layer : layers_) layer.process(x_.values.data(), condition, stride, head_.values.data(), stride, frames, scratch);
-    head_rechannel_.push(head_.values.data(), stride, frames);
-    head_rechannel_.template product<false>(head_output_.values.data(), stride,
-                                            head_bias_.empty() ? nullptr : head_bias_.data(), frames);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const bool last = l + 1 == layers_.size();
+      layers_[l].process(last ? x_.values.data() : layers_[l + 1].input(),
+                         last ? stride : layers_[l + 1].input_stride(), condition, stride, head, head_stride,
+                         stride, frames, scratch);
+    }
+    head_rechannel_.append(frames);
+    head_rechannel_.product(head_output_.values.data(), stride,
+                            head_bias_.empty() ? nullptr : head_bias_.data(), frames);
   }
 
   const float* layer_output() const noexcept { return x_.values.data(); }
@@ -188,8 +237,7 @@ class LaneLayerArray {
   std::vector<LaneResidualLayer<Ops>> layers_;
   LaneConv head_rechannel_;
   std::vector<float> head_bias_;  // empty without one
-  LaneRows x_;                    // the signal through the layers
-  LaneRows head_;                 // the head accumulator
+  LaneRows x_;                    // the last layer's output
   LaneRows head_output_;
   std::vector<const float*> in_rows_;
 };
