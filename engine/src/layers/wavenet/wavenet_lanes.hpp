@@ -199,10 +199,9 @@ class LaneLayerArray {
   void process(const float* in, const float* condition, const float* head_in, int stride, int frames,
                LaneScratch& scratch) noexcept {
     for (int i = 0; i < input_size_; ++i) in_rows_[i] = in + static_cast<std::ptrdiff_t>(i) * stride;
-    const bool direct = layers_.empty();
-    LaneOps::product(direct ? x_.values.data() : layers_.front().input(),
-                     direct ? stride : layers_.front().input_stride(), rechannel_.data(), channels_, nullptr,
-                     in_rows_.data(), input_size_, channels_, frames);
+    // (An array has at least one layer: WaveNetSpec::validate.)
+    LaneOps::product(layers_.front().input(), layers_.front().input_stride(), rechannel_.data(), channels_,
+                     nullptr, in_rows_.data(), input_size_, channels_, frames);
     float* head = head_rechannel_.input();
     const std::ptrdiff_t head_stride = head_rechannel_.input_stride();
     const int span = padded_size(frames);
