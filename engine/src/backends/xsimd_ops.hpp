@@ -117,7 +117,8 @@ struct XsimdOps {
   // sums for eight chains; more in one pass where their sums fit in half the register file (the rest hold
   // weights and inputs) and keep the FMAs busy with one chain each: from five batches with AVX-512 (32
   // registers; on AMD Zen 4 a 512-bit FMA issues once a cycle, so five chains of four cycles suffice; a core
-  // with two 512-bit FMA units would want eight, not measured), at eight with AVX2 (16 registers, two FMAs a
+  // with two 512-bit FMA units wants eight: below eight batches, matvec_taps_add gives each two partial
+  // sums), at eight with AVX2 (16 registers, two FMAs a
   // cycle: one pass of six batches made a GRU 16 per sample 10% slower). Elsewhere (SSE, NEON: not
   // measured) passes of four.
   static constexpr int pass_batches(int batches) {
@@ -132,11 +133,13 @@ struct XsimdOps {
   }
 
   // The same with the sizes known at compile time (the fixed-size kernels): the row batches in passes
-  // (pass_batches), with enough partial sums for about eight chains, but no more partial sums than half
-  // the inputs, so that a small product is not mostly additions of partial sums. Every pass loads each
-  // input once more, so a tall product (a recurrent layer's gates: an LSTM 40's 160 rows are ten AVX-512
-  // batches) takes as few passes as the registers allow: on AMD Zen 4, passes of four batches made an LSTM
-  // 40 per sample 8% slower and a GRU 32 10%. The sums start at `initial` (y itself when it is 0), as in
+  // (pass_batches), with enough partial sums for at least eight chains (a core with two FMA units of four
+  // cycles' latency needs eight in flight: on AMD Zen 5, passes of five to seven batches with one chain each
+  // made an LSTM 20 or 24 per sample 10% slower than two chains each, a GRU 32 5%), but no more partial
+  // sums than half the inputs, so that a small product is not mostly additions of partial sums. Every pass
+  // loads each input once more, so a tall product (a recurrent layer's gates: an LSTM 40's 160 rows are ten
+  // AVX-512 batches) takes as few passes as the registers allow: on AMD Zen 4, passes of four batches made an
+  // LSTM 40 per sample 8% slower and a GRU 32 10%. The sums start at `initial` (y itself when it is 0), as in
   // matvec_rows.
   template <int Stride, int Rows, int Inputs, typename Taps, typename TapCount>
   static void matvec_taps_add(float* y, const float* w, Size<Stride> stride, Size<Rows>, Taps taps_x,
@@ -144,7 +147,7 @@ struct XsimdOps {
     constexpr int kBatches = Rows / kWidth;
     static_assert(Rows % kWidth == 0, "fixed-size rows are padded to whole batches");
     constexpr int kPass = pass_batches(kBatches);
-    constexpr int kChains = kPass >= 8 ? 1 : 8 / kPass;
+    constexpr int kChains = kPass >= 8 ? 1 : (8 + kPass - 1) / kPass;
     constexpr int kPartials = kChains < Inputs / 2 ? kChains : (Inputs / 2 > 0 ? Inputs / 2 : 1);
     matvec_rows<kPass, kPartials>(y, w, stride, taps_x, n_in, taps, initial);
     if constexpr (kBatches > kPass) {
