@@ -117,10 +117,9 @@ struct XsimdOps {
   // sums for eight chains; more in one pass where their sums fit in half the register file (the rest hold
   // weights and inputs) and keep the FMAs busy with one chain each: from five batches with AVX-512 (32
   // registers; on AMD Zen 4 a 512-bit FMA issues once a cycle, so five chains of four cycles suffice; a core
-  // with two 512-bit FMA units wants eight: below eight batches, matvec_taps_add gives each two partial
-  // sums), at eight with AVX2 (16 registers, two FMAs a
-  // cycle: one pass of six batches made a GRU 16 per sample 10% slower). Elsewhere (SSE, NEON: not
-  // measured) passes of four.
+  // with two 512-bit FMA units wants eight, which matvec_taps_add's partial sums give a pass of fewer than
+  // eight batches), at eight with AVX2 (16 registers, two FMAs a cycle: one pass of six batches made a GRU
+  // 16 per sample 10% slower). Elsewhere (SSE, NEON: not measured) passes of four.
   static constexpr int pass_batches(int batches) {
     if (batches <= 4) return batches;
 #if XSIMD_WITH_AVX512F
