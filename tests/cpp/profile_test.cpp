@@ -17,6 +17,7 @@
 
 #include "rtn/dispatcher.hpp"
 #include "rtn/error.hpp"
+#include "rtn/implementation.hpp"
 #include "rtn/model.hpp"
 #include "rtn/registry.hpp"
 #include "tools/common/test_data.hpp"
@@ -231,6 +232,20 @@ TEST_F(ProfileFiles, MissingNamedProfileIsIgnoredWithAWarning) {
                 " (from RTN_PROFILE) ignored: no such file (every layer uses the built-in defaults)");
 }
 
+// A model's warnings: `expected` and, when RTN_MAX_ISA is set to something this build cannot apply, why.
+std::vector<std::string> with_isa_limit_warning(std::vector<std::string> expected) {
+  if (!isa_limit().problem.empty()) expected.push_back(isa_limit().problem);
+  return expected;
+}
+
+// What a mismatch of features adds when RTN_MAX_ISA limits this run: a profile made by this run carries the
+// same limit. Empty without a limit.
+std::string limit_note() {
+  const std::string limit = this_machine().isa_limited_to;
+  if (limit.empty()) return "";
+  return "; it was made limited to " + limit + " by RTN_MAX_ISA; RTN_MAX_ISA limits this run to " + limit;
+}
+
 // Saves `profile`, loads it, checks that it is ignored with exactly `why`, and that a model still loads
 // with every layer on the default and the reason and warning saying why.
 void expect_ignored(const std::string& path, const std::string& why) {
@@ -248,7 +263,7 @@ void expect_ignored(const std::string& path, const std::string& why) {
     EXPECT_EQ(layer.reason, "default (profile ignored: " + why + ")");
     EXPECT_EQ(layer.implementation, default_implementation(layer.spec, selection.block_size));
   }
-  EXPECT_EQ(model.warnings(), loaded.warnings);
+  EXPECT_EQ(model.warnings(), with_isa_limit_warning(loaded.warnings));
 }
 
 TEST_F(ProfileFiles, ProfileFromAnotherCpuIsIgnored) {
@@ -256,6 +271,7 @@ TEST_F(ProfileFiles, ProfileFromAnotherCpuIsIgnored) {
   profile.machine.vendor = "AMD";
   profile.machine.model_name = "AMD EPYC 9R45";
   profile.machine.microarchitecture = "zen5";
+  profile.machine.isa_limited_to.clear();  // made on that CPU without RTN_MAX_ISA, whatever this run has
   const std::string path = (directory_ / "foreign.json").string();
   save_profile(profile, path);
   expect_ignored(path, "made on AMD EPYC 9R45 (zen5), this CPU is " + this_machine().describe());
@@ -268,7 +284,7 @@ TEST_F(ProfileFiles, ProfileFromACpuWithOtherFeaturesIsIgnored) {
   profile.machine.isa.push_back("avx1024");
   const std::string more = (directory_ / "more.json").string();
   save_profile(profile, more);
-  expect_ignored(more, "made on a CPU with avx1024, this CPU lacks it");
+  expect_ignored(more, "made on a CPU with avx1024, this CPU lacks it" + limit_note());
 
   if (!this_machine().isa.empty()) {
     Profile fewer_profile = this_machines_profile();
@@ -276,7 +292,7 @@ TEST_F(ProfileFiles, ProfileFromACpuWithOtherFeaturesIsIgnored) {
     fewer_profile.machine.isa.pop_back();
     const std::string fewer = (directory_ / "fewer.json").string();
     save_profile(fewer_profile, fewer);
-    expect_ignored(fewer, "made on a CPU without " + dropped + ", which this CPU has");
+    expect_ignored(fewer, "made on a CPU without " + dropped + ", which this CPU has" + limit_note());
   }
 }
 
@@ -469,7 +485,7 @@ TEST(ModelWithProfile, ReasonsSayWhereEachChoiceCameFrom) {
   EXPECT_EQ(layers[0].reason, "profile: exact entry");
   EXPECT_EQ(layers[1].implementation, default_implementation(dense, 1));
   EXPECT_EQ(layers[1].reason, "default (nothing measured near this shape at block 1)");
-  EXPECT_TRUE(model.warnings().empty());
+  EXPECT_EQ(model.warnings(), with_isa_limit_warning({}));
 
   // Forcing wins over the profile.
   selection.per_layer[0] = Backend::stl;
@@ -480,14 +496,15 @@ TEST(ModelWithProfile, ReasonsSayWhereEachChoiceCameFrom) {
   // A profile that does not apply here, given in memory.
   Profile foreign = this_machines_profile({entry(lstm, 1, lstm_choice)});
   foreign.machine.model_name = "Imaginary CPU 9000";
+  foreign.machine.isa_limited_to.clear();  // made there without RTN_MAX_ISA, whatever this run has
   BackendSelection ignored;
   ignored.profile = accept_profile(foreign);
   const Model fallback = Model::build(definition, ignored);
   const std::string why = "made on Imaginary CPU 9000 (" + this_machine().microarchitecture +
                           "), this CPU is " + this_machine().describe();
   EXPECT_EQ(fallback.describe()[0].reason, "default (profile ignored: " + why + ")");
-  EXPECT_EQ(fallback.warnings(), std::vector<std::string>{"profile ignored: " + why +
-                                                          " (every layer uses the built-in defaults)"});
+  EXPECT_EQ(fallback.warnings(),
+            with_isa_limit_warning({"profile ignored: " + why + " (every layer uses the built-in defaults)"}));
 }
 
 TEST(ModelWithProfile, DefaultBuildIgnoresTheEnvironment) {
