@@ -503,8 +503,8 @@ TEST(ModelWithProfile, ReasonsSayWhereEachChoiceCameFrom) {
   const std::string why = "made on Imaginary CPU 9000 (" + this_machine().microarchitecture +
                           "), this CPU is " + this_machine().describe();
   EXPECT_EQ(fallback.describe()[0].reason, "default (profile ignored: " + why + ")");
-  EXPECT_EQ(fallback.warnings(),
-            with_isa_limit_warning({"profile ignored: " + why + " (every layer uses the built-in defaults)"}));
+  EXPECT_EQ(fallback.warnings(), with_isa_limit_warning({"profile ignored: " + why +
+                                                         " (every layer uses the built-in defaults)"}));
 }
 
 TEST(ModelWithProfile, DefaultBuildIgnoresTheEnvironment) {
