@@ -53,7 +53,6 @@ struct GruCell {
   static void step(const RecurrentLayer& layer, const RecurrentLayout& layout, Hidden hidden, Rows rows,
                    float* gates, float* h, float*, float* out, float* scratch) noexcept {
     using Activation = GateActivation<Ops>;
-    Ops::matvec_add(gates, layer.recurrent.data(), rows, rows, h, hidden);
     // Into scratch: over whole chunks, activating in place would overwrite the start of W_hn h + b_hn.
     float* reset_update = scratch;
     float* candidate = scratch + padded_size(2 * hidden);

@@ -41,10 +41,9 @@ struct LstmCell {
   static const char* fixed_size_limit(const LayerSpec&) noexcept { return nullptr; }
 
   template <typename Ops, typename Hidden, typename Rows>
-  static void step(const RecurrentLayer& layer, const RecurrentLayout&, Hidden hidden, Rows rows,
-                   float* gates, float* h, float* c, float* out, float* scratch) noexcept {
+  static void step(const RecurrentLayer&, const RecurrentLayout&, Hidden hidden, Rows rows, float* gates,
+                   float* h, float* c, float* out, float* scratch) noexcept {
     using Activation = GateActivation<Ops>;
-    Ops::matvec_add(gates, layer.recurrent.data(), rows, rows, h, hidden);
     if constexpr (Activation::kSigmoidThroughTanh) {
       Ops::tanh(gates, gates, rows);  // the frame is the recurrent rows
     } else {
