@@ -192,7 +192,7 @@ class RecurrentKernel final : public Kernel {
         const auto rows = size_or<Hidden ? Cell::recurrent_rows(Hidden) : 0>(layout_.recurrent_rows);
         for (int t = 0; t < count; ++t) {
           float* frame = gates_.data() + static_cast<std::ptrdiff_t>(t) * layout_.frame_stride;
-          add_recurrent_product(frame, layer, h);
+          add_recurrent_product(frame, layer, h, rows, fixed_hidden);
           Cell::template step<Ops>(layer, layout_, fixed_hidden, rows, frame, h, c,
                                    layer_out + static_cast<std::ptrdiff_t>(t) * hidden, scratch_.data());
         }
@@ -229,14 +229,15 @@ class RecurrentKernel final : public Kernel {
   static constexpr bool kPackedRecurrent = Hidden > 0 &&
                                            Cell::recurrent_rows(Hidden) * Hidden * sizeof(float) > 32 * 1024;
 
-  // frame += weight_hh h over the recurrent rows: every frame's step, per sample or in a block.
-  void add_recurrent_product(float* frame, const RecurrentLayer& layer, const float* h) const noexcept {
+  // frame += weight_hh h over the recurrent rows: every frame's step, per sample or in a block. Rows and
+  // HiddenSize: ints, or Size<N> in a fixed-size kernel.
+  template <typename Rows, typename HiddenSize>
+  static void add_recurrent_product(float* frame, const RecurrentLayer& layer, const float* h, Rows rows,
+                                    HiddenSize hidden) noexcept {
     if constexpr (kPackedRecurrent) {
-      Ops::matvec_packed_add(frame, layer.recurrent.data(), Size<Cell::recurrent_rows(Hidden)>{}, h,
-                             Size<Hidden>{});
+      Ops::matvec_packed_add(frame, layer.recurrent.data(), rows, h, hidden);
     } else {
-      const auto rows = size_or < Hidden ? Cell::recurrent_rows(Hidden) : 0 > (layout_.recurrent_rows);
-      Ops::matvec_add(frame, layer.recurrent.data(), rows, rows, h, size_or<Hidden>(output_size()));
+      Ops::matvec_add(frame, layer.recurrent.data(), rows, rows, h, hidden);
     }
   }
 
