@@ -238,6 +238,18 @@ class CausalConv {
     return compact_.data();
   }
 
+  // Whether process_to() may write the caller's output itself: one product per frame, no stride, no padding
+  // in an output frame (a multiple of 16 outputs), and ops that start the sums at the bias in registers.
+  bool writes_directly() const noexcept {
+    return Ops::kAffineBlock && accumulates() && spec_.stride == 1 && output_stride() == spec_.output_size;
+  }
+  // As process(), but the output frames go straight to `out` (output_size() floats apart): no pass to fill
+  // the sums with the bias, none to copy them out. Only when writes_directly(). Never allocates.
+  void process_to(const float* in, int in_stride, int frames, float* out) noexcept {
+    history_.push(in, in_stride, frames);
+    convolve(frames, out, weights_.bias.data());
+  }
+
   // One frame of a fixed-size convolution (In > 0), straight into `out` (Out floats): the sums in registers
   // (Ops::affine_frame, or its dot-product form for eight inputs) rather than in the padded output frame
   // process() returns. Only after prepare(max_chunk, per_frame = true). Never allocates.
@@ -267,8 +279,10 @@ class CausalConv {
   // The sums of the current chunk's output frames (started by the caller, but for depthwise), pass by pass: a
   // pass ends where a tap's frames wrap around the history's ring. With a stride, the chunk's frames from
   // next_output_ on, stride apart.
-  void convolve(int frames) noexcept {
+  // With `initial` (process_to()), the sums start there and go to `target`, frames frame_stride() apart.
+  void convolve(int frames, float* target = nullptr, const float* initial = nullptr) noexcept {
     const int frame_stride = weights_.depthwise ? weights_.block_stride : weights_.frame_stride();
+    float* sums = target != nullptr ? target : sums_.data();
     const int step = spec_.stride;
     const int x_stride = history_.stride() * step;
     int done = next_output_;
@@ -276,11 +290,11 @@ class CausalConv {
       const float** taps = taps_.data();
       // The outputs at done, done + step, ... among the frames whose taps are consecutive from `done`.
       const int count = (history_.taps(done, frames - done, taps) + step - 1) / step;
-      float* y = sums_.data() + static_cast<std::ptrdiff_t>(output) * frame_stride;
+      float* y = sums + static_cast<std::ptrdiff_t>(output) * frame_stride;
       if (weights_.depthwise) {
         compute_depthwise(taps, x_stride, y, count);
       } else {
-        compute(taps, x_stride, y, count);
+        compute(taps, x_stride, y, count, initial);
       }
       output += count;
       done += count * step;
@@ -289,10 +303,19 @@ class CausalConv {
   }
 
   // y += weights * (the taps of each frame) for `frames` frames (frame_stride() apart), tap j of the first
-  // frame at taps[j] and of the next x_stride floats further.
-  void compute(const float* const* taps, int x_stride, float* y, int frames) noexcept {
+  // frame at taps[j] and of the next x_stride floats further; y = initial + the same with `initial`
+  // (writes_directly() only).
+  void compute(const float* const* taps, int x_stride, float* y, int frames, const float* initial) noexcept {
     const Conv1dWeights& w = weights_;
     const int kernel = spec_.kernel_size;
+    if constexpr (Ops::kAffineBlock) {
+      if (initial != nullptr) {
+        const auto stride = size_or<padded_size(Out)>(w.frame_stride());
+        Ops::conv_affine_block(y, stride, initial, w.values.data(), stride, stride, taps, x_stride,
+                               size_or<In>(w.block_columns), kernel, frames);
+        return;
+      }
+    }
     if constexpr (In > 0) {
       // Fixed size: one block (groups 1), every size but the taps' a constant.
       constexpr auto stride = Size<padded_size(Out)>{};

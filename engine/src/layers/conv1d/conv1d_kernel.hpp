@@ -54,7 +54,12 @@ class Conv1dKernel final : public Kernel {
     while (frames > 0) {
       const int count = std::min(frames, conv_.max_chunk());
       const int outputs = conv_.output_frames(count);  // count, but with a stride
-      copy_frames(out, output_size(), conv_.process(in, input_size(), count), conv_.output_stride(), outputs);
+      if (conv_.writes_directly()) {
+        conv_.process_to(in, input_size(), count, out);
+      } else {
+        copy_frames(out, output_size(), conv_.process(in, input_size(), count), conv_.output_stride(),
+                    outputs);
+      }
       in += static_cast<std::ptrdiff_t>(count) * input_size();
       out += static_cast<std::ptrdiff_t>(outputs) * output_size();
       frames -= count;
