@@ -15,8 +15,8 @@ inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_name
 // Spans of one value at a time (ScalarSpans).
 struct EigenOps : ScalarSpans {
   static constexpr Backend backend = Backend::eigen;
-  static constexpr bool kAffineBlock =
-      false;  // no affine_block (xsimd_ops.hpp): layers fill their sums first
+  // No affine_block (xsimd_ops.hpp): layers fill their sums first.
+  static constexpr bool kAffineBlock = false;
 
   // The values an activation computes: whole chunks (its map computes whole chunks anyway).
   static constexpr int activation_span(int n) noexcept { return padded_size(n); }

@@ -438,35 +438,34 @@ struct XsimdOps {
     }
   }
 
-  template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
-  static void matmul_add(float* y, YStride y_stride, const float* w, Stride stride, Rows rows, const float* x,
-                         XStride x_stride, Inputs n_in, int frames) noexcept {
-    if (frames == 1) {
-      matvec_add(y, w, stride, rows, x, n_in);  // one frame: partial sums in flight instead of frames
-      return;
-    }
-    matmul_taps(y, y_stride, w, stride, rows, &x, x_stride, n_in, 1, frames);
-  }
-
-  // y = initial + w * x for every frame (`initial`: one aligned frame of `rows`, the bias): matmul_add with
-  // the sums started in registers and y only written, so that a layer needs no pass to fill its sums first
-  // and may write its output straight (y unaligned, y_stride >= rows). conv_affine_block is the same over a
-  // convolution's taps (conv_matmul_add).
-  static constexpr bool kAffineBlock = true;
-  template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
-  static void affine_block(float* y, YStride y_stride, const float* initial, const float* w, Stride stride,
-                           Rows rows, const float* x, XStride x_stride, Inputs n_in, int frames) noexcept {
-    conv_affine_block(y, y_stride, initial, w, stride, rows, &x, x_stride, n_in, 1, frames);
-  }
+  // y = initial + sum over taps t of w_t * taps_x[t] for every frame (w_t = w + t * n_in * stride), `initial`
+  // one aligned frame of `rows` (a bias) or null for y itself (y +=): the block products below, all of them.
+  // With `initial`, the sums start in registers and y is only written, so that a layer needs no pass to fill
+  // its sums first and may write its output straight (y unaligned, y_stride >= rows).
   template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
   static void conv_affine_block(float* y, YStride y_stride, const float* initial, const float* w,
                                 Stride stride, Rows rows, const float* const* taps_x, XStride x_stride,
                                 Inputs n_in, int taps, int frames) noexcept {
     if (frames == 1) {
-      matvec_taps_add(y, w, stride, rows, taps_x, n_in, taps, initial);  // as conv_matmul_add
+      // One frame: partial sums in flight instead of frames.
+      matvec_taps_add(y, w, stride, rows, taps_x, n_in, taps, initial);
       return;
     }
     matmul_taps(y, y_stride, w, stride, rows, taps_x, x_stride, n_in, taps, frames, initial);
+  }
+
+  template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
+  static void matmul_add(float* y, YStride y_stride, const float* w, Stride stride, Rows rows, const float* x,
+                         XStride x_stride, Inputs n_in, int frames) noexcept {
+    conv_affine_block(y, y_stride, nullptr, w, stride, rows, &x, x_stride, n_in, 1, frames);
+  }
+
+  // matmul_add starting at `initial` (conv_affine_block).
+  static constexpr bool kAffineBlock = true;
+  template <typename YStride, typename Stride, typename Rows, typename XStride, typename Inputs>
+  static void affine_block(float* y, YStride y_stride, const float* initial, const float* w, Stride stride,
+                           Rows rows, const float* x, XStride x_stride, Inputs n_in, int frames) noexcept {
+    conv_affine_block(y, y_stride, initial, w, stride, rows, &x, x_stride, n_in, 1, frames);
   }
 
   // sum over taps t of matmul_add(y, w + t * n_in * stride, taps_x[t]): a convolution's shifted products
@@ -475,11 +474,7 @@ struct XsimdOps {
   static void conv_matmul_add(float* y, YStride y_stride, const float* w, Stride stride, Rows rows,
                               const float* const* taps_x, XStride x_stride, Inputs n_in, int taps,
                               int frames) noexcept {
-    if (frames == 1) {
-      matvec_taps_add(y, w, stride, rows, taps_x, n_in, taps);  // one frame: partial sums in flight instead of frames
-      return;
-    }
-    matmul_taps(y, y_stride, w, stride, rows, taps_x, x_stride, n_in, taps, frames);
+    conv_affine_block(y, y_stride, nullptr, w, stride, rows, taps_x, x_stride, n_in, taps, frames);
   }
 
   // Spans: a few values of one frame (a recurrent cell's hidden state) computed in registers as wide as
