@@ -491,6 +491,13 @@ struct XsimdOps {
   using QuarterBatch = xsimd::batch<float, xsimd::sse4_2>;
 #define RTN_XSIMD_QUARTER_BATCH 1
 #endif
+#ifdef RTN_XSIMD_QUARTER_BATCH
+  static constexpr int kNarrowestSpan = 4;
+#elif XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+  static constexpr int kNarrowestSpan = 8;
+#else
+  static constexpr int kNarrowestSpan = kWidth;
+#endif
   template <typename N, typename Op>
   static void for_each_span(N n, Op op) noexcept {
     int i = 0;
@@ -501,7 +508,10 @@ struct XsimdOps {
 #ifdef RTN_XSIMD_QUARTER_BATCH
     if (i + 4 <= n) op(QuarterBatch(), i), i += 4;
 #endif
-    for (; i < n; ++i) op(0.0f, i);
+    // The spans above end at n rounded down to the narrowest span. Starting the tail there rather than at i
+    // lets g++ see that a fixed n's tail is empty (from i, g++ 12 warned of undefined behaviour in
+    // "iteration 3" of the GRU 20 tail, which never runs).
+    for (int j = size_round_down<kNarrowestSpan>(n); j < n; ++j) op(0.0f, j);
   }
   template <typename V>
   static V load(const float* p) noexcept {
