@@ -48,5 +48,33 @@ inline bool all_finite(const float* values, int count) noexcept {
   return !any;
 }
 
+// all_finite for blocks, where it is not inlined into a per-sample path: the largest magnitude's bits (a max
+// reduction, which GCC vectorises at the build's widest registers), kLanes of them kept apart so that
+// several vector registers take loads each cycle. On a Dense 64 block, all_finite's SSE2 loop cost about
+// 5 ns of a ~50 ns frame (Intel Xeon, AVX-512).
+inline bool all_finite_block(const float* values, int count) noexcept {
+  constexpr std::uint32_t kExponent = 0x7f800000u;  // a magnitude this large or larger: infinity or NaN
+  constexpr int kLanes = 32;
+  std::uint32_t largest[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= count; i += kLanes) {
+    for (int lane = 0; lane < kLanes; ++lane) {
+      std::uint32_t bits;
+      std::memcpy(&bits, values + i + lane, sizeof bits);
+      bits &= 0x7fffffffu;
+      largest[lane] = bits > largest[lane] ? bits : largest[lane];
+    }
+  }
+  for (; i < count; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    bits &= 0x7fffffffu;
+    largest[0] = bits > largest[0] ? bits : largest[0];
+  }
+  std::uint32_t overall = 0;
+  for (const std::uint32_t lane : largest) overall = lane > overall ? lane : overall;
+  return overall < kExponent;
+}
+
 }  // namespace RTN_ISA_NAMESPACE
 }  // namespace rtn

@@ -100,24 +100,27 @@ TEST(Model, NonFiniteInputIsProcessedAsSilence) {
   for (float value : a) EXPECT_TRUE(std::isfinite(value));
 }
 
-// One non-finite value at every position of a multi-channel block (the check takes four values at a time, then
-// the rest one by one): each is caught wherever it sits.
+// One non-finite value at every position of a multi-channel block, short and long (a short block's check
+// takes four values at a time, then the rest one by one; a long block's, past 64 values, 32 at a time, then
+// the rest): each is caught wherever it sits.
 TEST(Model, NonFiniteInputIsCaughtAtEveryPosition) {
-  constexpr int kChannels = 5, kFrames = 3;
+  constexpr int kChannels = 5;
   Model model = Model::build(lstm_model(false, kChannels));
   std::mt19937 rng(8);
-  const std::vector<float> clean = random_signal(kFrames, kChannels, rng);
-  for (std::size_t position = 0; position < clean.size(); ++position) {
-    for (float bad : {NAN, INFINITY, -INFINITY}) {
-      std::vector<float> poisoned = clean, silenced = clean;
-      poisoned[position] = bad;
-      silenced[position] = 0.0f;
-      std::vector<float> a(clean.size()), b(clean.size());
-      model.reset();
-      model.process(poisoned.data(), a.data(), kFrames);
-      model.reset();
-      model.process(silenced.data(), b.data(), kFrames);
-      EXPECT_EQ(a, b) << "non-finite value " << bad << " at " << position;
+  for (const int frames : {3, 30}) {
+    const std::vector<float> clean = random_signal(frames, kChannels, rng);
+    for (std::size_t position = 0; position < clean.size(); ++position) {
+      for (float bad : {NAN, INFINITY, -INFINITY}) {
+        std::vector<float> poisoned = clean, silenced = clean;
+        poisoned[position] = bad;
+        silenced[position] = 0.0f;
+        std::vector<float> a(clean.size()), b(clean.size());
+        model.reset();
+        model.process(poisoned.data(), a.data(), frames);
+        model.reset();
+        model.process(silenced.data(), b.data(), frames);
+        EXPECT_EQ(a, b) << "non-finite value " << bad << " at " << position << " of " << frames << " frames";
+      }
     }
   }
 }

@@ -144,7 +144,9 @@ class Model {
   // the output frames it wrote.
   int run_chain(const float* input, float* out, int block) noexcept;
   // Whether process() can run the layers on the caller's buffers as they are: a block of at most
-  // max_block() frames, unscaled, all finite, the input apart from the output.
+  // max_block() frames (kQuick: at most State::quick_frames, checked inline), unscaled, all finite, the
+  // input apart from the output.
+  template <bool kQuick>
   bool takes_directly(const float* in, const float* out, int frames) const noexcept;
   // process() when the host does not flush denormals (or on a block that is not taken directly): under
   // ScopedFlushDenormals.
