@@ -148,8 +148,8 @@ class Model {
   // input apart from the output.
   template <bool kQuick>
   bool takes_directly(const float* in, const float* out, int frames) const noexcept;
-  // process() when the host does not flush denormals (or on a block that is not taken directly): under
-  // ScopedFlushDenormals.
+  // process() when the host does not flush denormals, for a block longer than State::quick_frames (its
+  // finiteness checked wide), or a block not taken directly: under ScopedFlushDenormals.
   void process_guarded(const float* in, float* out, int frames) noexcept;
   // process() for the rest: blocks longer than max_block(), an input gain, non-finite input, or `in` and
   // `out` overlapping. Apart, so that the common case's code stays small.
