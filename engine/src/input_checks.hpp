@@ -55,20 +55,21 @@ inline bool all_finite(const float* values, int count) noexcept {
 inline bool all_finite_block(const float* values, int count) noexcept {
   constexpr std::uint32_t kExponent = 0x7f800000u;  // a magnitude this large or larger: infinity or NaN
   constexpr int kLanes = 32;
+  const auto magnitude = [values](int i) {  // a value's bits without the sign
+    std::uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof bits);
+    return bits & 0x7fffffffu;
+  };
   std::uint32_t largest[kLanes] = {};
   int i = 0;
   for (; i + kLanes <= count; i += kLanes) {
     for (int lane = 0; lane < kLanes; ++lane) {
-      std::uint32_t bits;
-      std::memcpy(&bits, values + i + lane, sizeof bits);
-      bits &= 0x7fffffffu;
+      const std::uint32_t bits = magnitude(i + lane);
       largest[lane] = bits > largest[lane] ? bits : largest[lane];
     }
   }
   for (; i < count; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, values + i, sizeof bits);
-    bits &= 0x7fffffffu;
+    const std::uint32_t bits = magnitude(i);
     largest[0] = bits > largest[0] ? bits : largest[0];
   }
   std::uint32_t overall = 0;
