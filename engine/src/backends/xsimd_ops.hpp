@@ -407,8 +407,9 @@ struct XsimdOps {
   // The block product with taps (see conv_matmul_add): four row batches at a time, then the rest. With 16
   // registers, three at a time while more than four remain: a 3 x 4 tile's weights stay in registers beside
   // its 12 sums and a broadcast input, where a 4 x 3 tile reads some of its weights from memory at every FMA
-  // (on an Intel Xeon running the AVX2 code paths, Dense 40-64, Conv1D 48/64 and LSTM 64 in blocks ran
-  // 1.04-1.09x faster). Four batches stay one 4 x 3 pass (Dense 32): two 2 x 6 passes were no faster.
+  // (on an Intel Xeon running the AVX2 code paths, Dense 40/48, Conv1D 48/64 and LSTM 64 in blocks ran
+  // 1.06-1.09x faster; Dense 64, already at 80% of the FMA peak, the same). Four batches stay one 4 x 3 pass
+  // (Dense 32): two 2 x 6 passes were no faster.
   template <typename Stride, typename Rows, typename Inputs>
   static void matmul_taps(float* y, std::ptrdiff_t y_stride, const float* w, Stride stride, Rows rows,
                           const float* const* taps_x, std::ptrdiff_t x_stride, Inputs n_in, int taps,
