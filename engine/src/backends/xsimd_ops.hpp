@@ -313,6 +313,13 @@ struct XsimdOps {
 #else
   static constexpr int kRegisters = 16;
 #endif
+  // Whether xsimd::fma is one instruction. Without FMA (SSE4) it is a multiply and an add, whose product
+  // needs a register of its own.
+#if defined(__FMA__)
+  static constexpr bool kFusedMultiplyAdd = true;
+#else
+  static constexpr bool kFusedMultiplyAdd = false;
+#endif
 
   // Frames per tile of a block product over Rows row batches: as many accumulators as the registers hold
   // besides the Rows weight batches and one broadcast input, at least eight so that the FMA chains hide
@@ -405,11 +412,12 @@ struct XsimdOps {
   }
 
   // The block product with taps (see conv_matmul_add): four row batches at a time, then the rest. With 16
-  // registers, three at a time while more than four remain: a 3 x 4 tile's weights stay in registers beside
-  // its 12 sums and a broadcast input, where a 4 x 3 tile reads some of its weights from memory at every FMA
-  // (on an Intel Xeon running the AVX2 code paths, Dense 40/48, Conv1D 48/64 and LSTM 64 in blocks ran
-  // 1.06-1.09x faster; Dense 64, already at 80% of the FMA peak, the same). Four batches stay one 4 x 3 pass
-  // (Dense 32): two 2 x 6 passes were no faster.
+  // registers and FMA (AVX2), three at a time while more than four remain: a 3 x 4 tile's weights stay in
+  // registers beside its 12 sums and a broadcast input, where a 4 x 3 tile reads some of its weights from
+  // memory at every FMA (on an Intel Xeon running the AVX2 code paths, Dense 40/48, Conv1D 48/64 and LSTM 64
+  // in blocks ran 1.06-1.09x faster; Dense 64, already at 80% of the FMA peak, the same). Four batches stay
+  // one 4 x 3 pass (Dense 32): two 2 x 6 passes were no faster. Not without FMA (SSE4): there each product
+  // needs a register too, and the 3 x 4 tile stored one of its sums to the stack at every column.
   template <typename Stride, typename Rows, typename Inputs>
   static void matmul_taps(float* y, std::ptrdiff_t y_stride, const float* w, Stride stride, Rows rows,
                           const float* const* taps_x, std::ptrdiff_t x_stride, Inputs n_in, int taps,
@@ -420,7 +428,7 @@ struct XsimdOps {
                                             frames, initial == nullptr ? nullptr : initial + o);
     };
     int o = 0;
-    if constexpr (kRegisters < 32) {
+    if constexpr (kRegisters < 32 && kFusedMultiplyAdd) {
       for (; (row_count - o) / kWidth > 4; o += 3 * kWidth) pass(Size<3>{}, o);
     }
     for (; o + 4 * kWidth <= row_count; o += 4 * kWidth) pass(Size<4>{}, o);
