@@ -48,14 +48,15 @@ namespace rtn {
 inline namespace RTN_ISA_NAMESPACE {  // one per instruction-set level: isa_namespace.hpp
 namespace fast_math {
 
-namespace detail {
-
-// Whether xsimd's batch fma is fused on this target: see the comment at the top.
+// Whether xsimd's batch fma is fused on this target: see the comment at the top. (XsimdOps's block
+// products read it too: without FMA a product needs a register of its own.)
 #if defined(__FMA__) || defined(__AVX512F__) || defined(__ARM_NEON) || defined(__aarch64__)
 inline constexpr bool kFused = true;
 #else
 inline constexpr bool kFused = false;
 #endif
+
+namespace detail {
 
 inline float multiply_add(float a, float b, float c) noexcept {
   if constexpr (kFused) {

@@ -313,13 +313,6 @@ struct XsimdOps {
 #else
   static constexpr int kRegisters = 16;
 #endif
-  // Whether xsimd::fma is one instruction. Without FMA (SSE4) it is a multiply and an add, whose product
-  // needs a register of its own.
-#if defined(__FMA__)
-  static constexpr bool kFusedMultiplyAdd = true;
-#else
-  static constexpr bool kFusedMultiplyAdd = false;
-#endif
 
   // Frames per tile of a block product over Rows row batches: as many accumulators as the registers hold
   // besides the Rows weight batches and one broadcast input, at least eight so that the FMA chains hide
@@ -428,7 +421,7 @@ struct XsimdOps {
                                             frames, initial == nullptr ? nullptr : initial + o);
     };
     int o = 0;
-    if constexpr (kRegisters < 32 && kFusedMultiplyAdd) {
+    if constexpr (kRegisters < 32 && fast_math::kFused) {
       for (; (row_count - o) / kWidth > 4; o += 3 * kWidth) pass(Size<3>{}, o);
     }
     for (; o + 4 * kWidth <= row_count; o += 4 * kWidth) pass(Size<4>{}, o);
