@@ -10,10 +10,12 @@
 // which the kernel adds before the cell's step.
 //
 // Algorithm. A block is cut into chunks of up to kFramesPerChunk frames, so the scratch stays in cache
-// whatever the block size. For each chunk and each layer of the stack: the frames start at the bias, the
-// input projection of all frames is one Ops::matmul_add (a scaled column add when there is one input),
-// then the recurrence runs frame by frame. Running each layer over the chunk before the next is the same
-// arithmetic as running the stack frame by frame, so blocks of any size give the same output.
+// whatever the block size. In each chunk the frames start at the bias, the bottom layer's input projection
+// of all frames is one Ops::matmul_add (a scaled column add when there is one input), then the recurrence
+// runs frame by frame. The layers of a stack run as a wavefront (stack_chunk): layer l takes frame t - l
+// while the layer below takes frame t, each projecting its input frame as it comes, so that the layers'
+// recurrences, which do not wait on each other, run side by side on the core. Per frame and layer it is the
+// arithmetic of running the stack frame by frame, so blocks of any size give the same output.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -155,8 +157,11 @@ class RecurrentKernel final : public Kernel {
 
   void prepare(int max_block) override {
     chunk_ = std::max(1, std::min(max_block, kFramesPerChunk));
-    gates_.assign(static_cast<std::size_t>(layout_.frame_stride) * chunk_, 0.0f);
-    if (layers_.size() > 1) sequence_.assign(static_cast<std::size_t>(output_size()) * chunk_, 0.0f);
+    // The bottom layer's chunk of frames, then one frame for each layer above it (stack_chunk()).
+    const std::size_t gate_frames = static_cast<std::size_t>(chunk_) + layers_.size() - 1;
+    gates_.assign(static_cast<std::size_t>(layout_.frame_stride) * gate_frames, 0.0f);
+    // Each layer below the top: its output frames of the chunk.
+    sequence_.assign(static_cast<std::size_t>(output_size()) * chunk_ * (layers_.size() - 1), 0.0f);
     scratch_.assign(Cell::scratch_size(output_size()), 0.0f);
     // Per layer: h, then c (an LSTM's cell state; unused by a GRU).
     state_.assign(2 * static_cast<std::size_t>(state_stride_) * layers_.size(), 0.0f);
@@ -175,49 +180,94 @@ class RecurrentKernel final : public Kernel {
   }
 
   void process(const float* in, float* out, int frames) noexcept override {
-    const int hidden = output_size();
-    const int top = static_cast<int>(layers_.size()) - 1;
     for (int first = 0; first < frames; first += chunk_) {
       const int count = std::min(chunk_, frames - first);
-      const float* layer_in = in + static_cast<std::ptrdiff_t>(first) * input_size();
-      int in_stride = input_size();
-      for (int l = 0; l <= top; ++l) {
-        const RecurrentLayer& layer = layers_[l];
-        // The projection reads all of layer_in before the steps overwrite sequence_ with this layer's output.
-        project(layer, layer_in, in_stride, count);
-        float* layer_out = l == top ? out + static_cast<std::ptrdiff_t>(first) * hidden : sequence_.data();
-        float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
-        float* c = h + state_stride_;
-        const auto fixed_hidden = size_or<Hidden>(hidden);
-        const auto rows = size_or<Hidden ? Cell::recurrent_rows(Hidden) : 0>(layout_.recurrent_rows);
-        for (int t = 0; t < count; ++t) {
-          float* frame = gates_.data() + static_cast<std::ptrdiff_t>(t) * layout_.frame_stride;
-          add_recurrent_product(frame, layer, h, rows, fixed_hidden);
-          Cell::template step<Ops>(layer, layout_, fixed_hidden, rows, frame, h, c,
-                                   layer_out + static_cast<std::ptrdiff_t>(t) * hidden, scratch_.data());
-        }
-        layer_in = layer_out;
-        in_stride = hidden;
+      const float* chunk_in = in + static_cast<std::ptrdiff_t>(first) * input_size();
+      float* chunk_out = out + static_cast<std::ptrdiff_t>(first) * output_size();
+      if (layers_.size() > 1 && count > 1) {
+        stack_chunk(chunk_in, count, chunk_out);
+      } else {
+        layer_by_layer(chunk_in, count, chunk_out);
       }
     }
   }
 
  private:
-  // The input projection of `frames` frames into gates_. A fixed-size kernel called per sample computes it
-  // in registers (Ops::affine_frame) when the input is one value or as wide as the hidden state (a stack's
-  // upper layers, the usual N -> N layer).
-  void project(const RecurrentLayer& layer, const float* in, int in_stride, int frames) noexcept {
+  // One layer over a chunk, or a stack over one frame: each layer's projection of the chunk, then its
+  // recurrence. (A stack per sample through stack_chunk() took 4-10% longer: the same operations, with its
+  // loop's bookkeeping.)
+  void layer_by_layer(const float* in, int count, float* out) noexcept {
+    const int hidden = output_size();
+    const int top = static_cast<int>(layers_.size()) - 1;
+    const float* layer_in = in;
+    int in_stride = input_size();
+    for (int l = 0; l <= top; ++l) {
+      // The projection reads all of layer_in before the steps overwrite sequence_ with this layer's output.
+      project(layers_[l], layer_in, in_stride, count, gates_.data());
+      float* layer_out = l == top ? out : sequence_.data();
+      for (int t = 0; t < count; ++t) {
+        step(l, gates_.data() + static_cast<std::ptrdiff_t>(t) * layout_.frame_stride,
+             layer_out + static_cast<std::ptrdiff_t>(t) * hidden);
+      }
+      layer_in = layer_out;
+      in_stride = hidden;
+    }
+  }
+
+  // A stack over a chunk of frames as a wavefront: at step t, layer l takes frame t - l, whose input the
+  // layer below wrote at step t - 1. The layers' recurrences do not wait on each other within a step, so the
+  // core runs them side by side; layer after layer, each step of each layer waited for the one before it. The
+  // bottom layer's projection covers the chunk at once; a layer above projects each frame as it comes. Same
+  // arithmetic per layer and frame as layer after layer, but for the projections above the bottom.
+  [[gnu::noinline]] void stack_chunk(const float* in, int count, float* out) noexcept {
+    const int hidden = output_size();
+    const int top = static_cast<int>(layers_.size()) - 1;
+    project(layers_[0], in, input_size(), count, gates_.data());
+    for (int t = 0; t < count + top; ++t) {
+      for (int l = std::max(0, t - count + 1); l <= std::min(t, top); ++l) {
+        const int f = t - l;
+        float* layer_out =
+            l == top ? out : sequence_.data() + static_cast<std::ptrdiff_t>(l) * chunk_ * hidden;
+        float* frame =
+            gates_.data() + static_cast<std::ptrdiff_t>(l == 0 ? f : chunk_ + l - 1) * layout_.frame_stride;
+        if (l > 0) {
+          const float* below = sequence_.data() + (static_cast<std::ptrdiff_t>(l - 1) * chunk_ + f) * hidden;
+          project(layers_[l], below, hidden, 1, frame);
+        }
+        step(l, frame, layer_out + static_cast<std::ptrdiff_t>(f) * hidden);
+      }
+    }
+  }
+
+  // One frame of layer l: its gates' pre-activations in `frame` (input projection and bias), its new h to
+  // out. (Inlined: a per-sample call would otherwise pay a call per layer.)
+  [[gnu::always_inline]] void step(int l, float* frame, float* out) noexcept {
+    const RecurrentLayer& layer = layers_[l];
+    float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
+    float* c = h + state_stride_;
+    const auto fixed_hidden = size_or<Hidden>(output_size());
+    const auto rows = size_or < Hidden ? Cell::recurrent_rows(Hidden) : 0 > (layout_.recurrent_rows);
+    add_recurrent_product(frame, layer, h, rows, fixed_hidden);
+    Cell::template step<Ops>(layer, layout_, fixed_hidden, rows, frame, h, c, out, scratch_.data());
+  }
+
+ private:
+  // The input projection of `frames` frames into `gates` (frame_stride apart). A fixed-size kernel computes a
+  // single frame in registers (Ops::affine_frame) when the input is one value or as wide as the hidden state
+  // (a stack's upper layers, the usual N -> N layer).
+  void project(const RecurrentLayer& layer, const float* in, int in_stride, int frames,
+               float* gates) noexcept {
     if constexpr (Hidden > 0) {
       if (frames == 1 && layer.input_size == Hidden) {
-        project_frame<Hidden>(layer, in);
+        project_frame<Hidden>(layer, in, gates);
         return;
       }
       if (frames == 1 && layer.input_size == 1) {
-        project_frame<1>(layer, in);
+        project_frame<1>(layer, in, gates);
         return;
       }
     }
-    project_inputs<Ops>(layer, layout_.frame_stride, in, in_stride, frames, gates_.data());
+    project_inputs<Ops>(layer, layout_.frame_stride, in, in_stride, frames, gates);
   }
 
   // A fixed-size kernel whose weight_hh outgrows a core's L1 data cache (32 KiB on AMD Zen 1 to 4: an LSTM 48
@@ -251,10 +301,9 @@ class RecurrentKernel final : public Kernel {
 
   // One frame's projection in registers; the rows no input feeds (Cell::input_gap_*) get their bias only.
   template <int Inputs>
-  void project_frame(const RecurrentLayer& layer, const float* in) noexcept {
+  void project_frame(const RecurrentLayer& layer, const float* in, float* gates) noexcept {
     constexpr int kFrame = Cell::frame_stride(Hidden);
     constexpr int kGapFirst = Cell::input_gap_first(Hidden), kGapEnd = Cell::input_gap_end(Hidden);
-    float* gates = gates_.data();
     const float* bias = layer.bias.data();
     const float* weights = layer.input.data();
     if constexpr (kGapFirst < kGapEnd) {
@@ -271,8 +320,8 @@ class RecurrentKernel final : public Kernel {
   std::vector<RecurrentLayer> layers_;
   int state_stride_ = 0;    // padded hidden size
   int chunk_ = 1;           // frames per chunk, set by prepare()
-  AlignedFloats gates_;     // chunk_ frames of gate pre-activations
-  AlignedFloats sequence_;  // chunk_ x hidden: the output of a layer below the top, the input of the next
+  AlignedFloats gates_;  // gate pre-activations: chunk_ frames of the bottom layer, one of each layer above
+  AlignedFloats sequence_;  // per layer below the top, chunk_ x hidden: its output, the input of the next
   AlignedFloats scratch_;   // the cell's per-step scratch
   AlignedFloats state_;     // per layer: h (state_stride_ floats), c (state_stride_ floats)
 };
