@@ -246,12 +246,12 @@ class RecurrentKernel final : public Kernel {
     float* h = state_.data() + 2 * static_cast<std::ptrdiff_t>(state_stride_) * l;
     float* c = h + state_stride_;
     const auto fixed_hidden = size_or<Hidden>(output_size());
-    const auto rows = size_or < Hidden ? Cell::recurrent_rows(Hidden) : 0 > (layout_.recurrent_rows);
+    constexpr int kFixedRows = Hidden > 0 ? Cell::recurrent_rows(Hidden) : 0;
+    const auto rows = size_or<kFixedRows>(layout_.recurrent_rows);
     add_recurrent_product(frame, layer, h, rows, fixed_hidden);
     Cell::template step<Ops>(layer, layout_, fixed_hidden, rows, frame, h, c, out, scratch_.data());
   }
 
- private:
   // The input projection of `frames` frames into `gates` (frame_stride apart). A fixed-size kernel computes a
   // single frame in registers (Ops::affine_frame) when the input is one value or as wide as the hidden state
   // (a stack's upper layers, the usual N -> N layer).
