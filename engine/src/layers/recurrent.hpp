@@ -15,7 +15,8 @@
 // runs frame by frame. The layers of a stack run as a wavefront (stack_chunk): layer l takes frame t - l
 // while the layer below takes frame t, each projecting its input frame as it comes, so that the layers'
 // recurrences, which do not wait on each other, run side by side on the core. Per frame and layer it is the
-// arithmetic of running the stack frame by frame, so blocks of any size give the same output.
+// arithmetic of running the stack frame by frame, but for the order of the projections' sums, so blocks of
+// any size give the same output to float rounding.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -204,7 +205,7 @@ class RecurrentKernel final : public Kernel {
     for (int l = 0; l <= top; ++l) {
       // The projection reads all of layer_in before the steps overwrite sequence_ with this layer's output.
       project(layers_[l], layer_in, in_stride, count, gates_.data());
-      float* layer_out = l == top ? out : sequence_.data();
+      float* layer_out = l == top ? out : sequence_of(0);
       for (int t = 0; t < count; ++t) {
         step(l, gates_.data() + static_cast<std::ptrdiff_t>(t) * layout_.frame_stride,
              layer_out + static_cast<std::ptrdiff_t>(t) * hidden);
@@ -226,17 +227,18 @@ class RecurrentKernel final : public Kernel {
     for (int t = 0; t < count + top; ++t) {
       for (int l = std::max(0, t - count + 1); l <= std::min(t, top); ++l) {
         const int f = t - l;
-        float* layer_out =
-            l == top ? out : sequence_.data() + static_cast<std::ptrdiff_t>(l) * chunk_ * hidden;
+        const std::ptrdiff_t offset = static_cast<std::ptrdiff_t>(f) * hidden;
         float* frame =
             gates_.data() + static_cast<std::ptrdiff_t>(l == 0 ? f : chunk_ + l - 1) * layout_.frame_stride;
-        if (l > 0) {
-          const float* below = sequence_.data() + (static_cast<std::ptrdiff_t>(l - 1) * chunk_ + f) * hidden;
-          project(layers_[l], below, hidden, 1, frame);
-        }
-        step(l, frame, layer_out + static_cast<std::ptrdiff_t>(f) * hidden);
+        if (l > 0) project(layers_[l], sequence_of(l - 1) + offset, hidden, 1, frame);
+        step(l, frame, (l == top ? out : sequence_of(l)) + offset);
       }
     }
+  }
+
+  // The output frames of layer l (below the top) in a chunk.
+  float* sequence_of(int l) noexcept {
+    return sequence_.data() + static_cast<std::ptrdiff_t>(l) * chunk_ * output_size();
   }
 
   // One frame of layer l: its gates' pre-activations in `frame` (input projection and bias), its new h to
