@@ -45,6 +45,12 @@ std::vector<LayerSpec> conformance_shapes() {
     }
   }
   for (auto [in, out] : {std::pair{32, 32}, {40, 24}, {64, 64}}) shapes.push_back(LayerSpec::conv1d(in, out, 3, 1));
+  // The fixed-size kernels' other sizes (layers/sizes.hpp), N -> N and from a mono input: outputs that fill
+  // no register exactly (12, 20, 24, 40, 48) and the 1 -> N layers of every width.
+  for (int size : {12, 16, 20, 24, 32, 40, 48, 64}) {
+    if (size % 16 != 0) shapes.push_back(LayerSpec::conv1d(size, size, 3, 2));
+    shapes.push_back(LayerSpec::conv1d(1, size, 3, size % 3 + 1, 1, size != 20));
+  }
   // Strides 2-4 (5 > the kernel's span too), sizes odd and even, kernels 1-5, dilations 1-4, groups and
   // depthwise.
   int index = 0;
