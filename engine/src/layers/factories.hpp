@@ -44,6 +44,8 @@ KernelEntry conv1d_xsimd_fixed_kernels(Implementation fixed);
 KernelEntry gru_xsimd_fixed_kernels(Implementation fixed);
 KernelEntry lstm_xsimd_fixed_kernels(Implementation fixed);
 KernelEntry wavenet_xsimd_fixed_kernels(Implementation fixed);
+// One entry per activation kind (layers/activation/xsimd_fixed.cpp).
+std::vector<KernelEntry> activation_xsimd_fixed_kernels(Implementation fixed);
 // The WaveNet with time in the SIMD lanes (layers/wavenet/xsimd_lanes.cpp), registered as `lanes`.
 KernelEntry wavenet_xsimd_lanes_kernels(Implementation lanes);
 

@@ -21,6 +21,7 @@ std::vector<KernelEntry> level_kernels(const LevelImplementations& names) {
                              &lstm_xsimd_fixed_kernels, &wavenet_xsimd_fixed_kernels}) {
     entries.push_back(fixed_kernels(names.fixed));
   }
+  for (const KernelEntry& entry : activation_xsimd_fixed_kernels(names.fixed)) entries.push_back(entry);
   entries.push_back(wavenet_xsimd_lanes_kernels(names.lanes));
 #ifdef RTN_ISA_LEVEL
   // The level's own copies of the stl and eigen kernels: the same source compiled for the level, so that a

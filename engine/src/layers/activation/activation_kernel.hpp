@@ -4,12 +4,14 @@
 #include <algorithm>
 
 #include "aligned_buffer.hpp"
+#include "layers/sizes.hpp"
 #include "rtn/kernel.hpp"
 #include "rtn/weights.hpp"
 
 namespace rtn {
 
-template <typename Ops>
+// Channels > 0 makes the fixed-size kernel of that width (xsimd.fixed): one frame's spans are constants.
+template <typename Ops, int Channels = 0>
 class ActivationKernel final : public Kernel {
  public:
   ActivationKernel(const LayerSpec& spec, const Weights& weights) : Kernel(spec, Ops::backend) {
@@ -25,8 +27,19 @@ class ActivationKernel final : public Kernel {
   void reset() noexcept override {}
 
   void process(const float* in, float* out, int frames) noexcept override {
+    if constexpr (Channels > 0) {
+      // One frame (per-sample hosts) as a constant count: tanh and sigmoid then take their registers without
+      // a loop (on the Intel Xeon, tanh of 12 and 16 channels per sample 7.2 -> 6.6 and 6.8 -> 5.8 ns).
+      if (frames == 1) return apply(in, out, 1, Size<Channels>{});
+    }
+    apply(in, out, frames, frames * input_size());
+  }
+
+ private:
+  // `count` = frames * channels values: an int, or a Size<N> for one frame of a fixed-size kernel.
+  template <typename Count>
+  void apply(const float* in, float* out, int frames, Count count) noexcept {
     const int channels = input_size();
-    const int count = frames * channels;
     switch (spec().kind) {
       case LayerKind::tanh: Ops::tanh(out, in, count); break;
       case LayerKind::relu: Ops::relu(out, in, count); break;
@@ -40,7 +53,8 @@ class ActivationKernel final : public Kernel {
         for (int f = 0; f < frames; ++f) Ops::softmax(out + f * channels, in + f * channels, channels);
         break;
       default:
-        std::copy(in, in + count, out);  // unreachable: the registry only builds activation kinds here
+        // Unreachable: the registry only builds activation kinds here.
+        std::copy(in, in + static_cast<int>(count), out);
         break;
     }
   }
