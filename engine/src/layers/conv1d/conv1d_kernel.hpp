@@ -26,23 +26,21 @@ class Conv1dKernel final : public Kernel {
   }
 
   Conv1dKernel(const LayerSpec& spec, const Weights& weights)
-      : Kernel(spec, Ops::backend), conv_(spec, weights) {}
+      : Kernel(spec, Ops::backend), conv_(spec, weights), frame_path_(conv_.has_frame_path()) {}
 
   void prepare(int max_block) override {
-    conv_.prepare(std::clamp(max_block, 1, kMaxChunk), /*per_frame=*/In > 0);
+    conv_.prepare(std::clamp(max_block, 1, kMaxChunk), /*per_frame=*/frame_path_);
     reset();
   }
 
   void reset() noexcept override { conv_.reset(); }
 
   void process(const float* in, float* out, int frames) noexcept override {
-    if constexpr (In > 0) {
-      // A fixed-size kernel called per sample, ahead of the block path so that a per-sample call does not pay
-      // that path's stack frame.
-      if (frames == 1) {
-        conv_.process_frame(in, out);
-        return;
-      }
+    // Called per sample, ahead of the block path so that a per-sample call does not pay that path's stack
+    // frame (a fixed-size kernel always has the frame path: a constant condition).
+    if (frames == 1 && (In > 0 || frame_path_)) {
+      conv_.process_frame(in, out);
+      return;
     }
     process_frames(in, out, frames);
   }
@@ -67,6 +65,7 @@ class Conv1dKernel final : public Kernel {
   }
 
   CausalConv<Ops, In, Out> conv_;
+  bool frame_path_;  // conv_.has_frame_path()
 };
 
 }  // namespace rtn
