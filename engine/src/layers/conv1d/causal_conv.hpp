@@ -276,9 +276,9 @@ class CausalConv {
   // One frame, straight into `out` (the output channels): the per-sample path, which takes the taps where the
   // history's window has them and skips process()'s pass to fill the sums and its tap pointers per pass.
   // Fixed-size: the sums in registers (Ops::affine_frame, or its dot-product form for eight inputs). Generic:
-  // Ops::matvec_taps_add from the bias into the padded sums, then copied out (a Conv1D 1 -> 10 / 10 -> 10, k 3,
-  // on the Intel Xeon: 24 / 34 ns a frame, 34 / 49 ns through process()). Only when has_frame_path(), after
-  // prepare(max_chunk, per_frame = true). Never allocates.
+  // Ops::matvec_taps_add from the bias into the padded sums, then copied out (Conv1D 1 -> 10 and 10 -> 10
+  // with 3 taps on the Intel Xeon: 24 and 34 ns a frame, 34 and 49 through process()). Only when
+  // has_frame_path(), after prepare(max_chunk, per_frame = true). Never allocates.
   void process_frame(const float* in, float* out) noexcept {
     if constexpr (In > 0) {
       history_.push_frame(in, Size<In>{});
