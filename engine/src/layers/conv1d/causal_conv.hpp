@@ -83,11 +83,10 @@ class Conv1dHistory {
   // Takes `frames` frames of input (1..max_chunk), `in_stride` floats apart, as the current chunk. A
   // convolution with one tap and no padding reads its input where it is (stride() is then in_stride).
   void push(const float* in, int in_stride, int frames) noexcept;
-  // push(in, channels, 1) for one frame of `channels` floats (no padding), an int or a Size<N>: the
-  // per-sample path, one copy (with a size known at compile time, one register move or two) that also keeps
-  // the mirror of window().
-  template <typename Channels>
-  void push_frame(const float* in, Channels channels) noexcept;
+  // push(in, Channels, 1) for a frame of a size known at compile time (no padding): the per-sample path
+  // of the fixed-size convolutions, one register move or two instead of a copy loop.
+  template <int Channels>
+  void push_frame(const float* in) noexcept;
   // For frame `first` of the current chunk, the address of each tap's input frame (tap 0 the oldest) in
   // `taps` (kernel_size of them); returns how many frames from there on (at most `frames`) read each tap
   // at consecutive addresses, stride() apart.
@@ -148,18 +147,18 @@ inline void Conv1dHistory::push(const float* in, int in_stride, int frames) noex
   if (first < mirrored_ || first + frames > capacity_) mirror_stale_ = true;
 }
 
-template <typename Channels>
-inline void Conv1dHistory::push_frame(const float* in, Channels channels) noexcept {
+template <int Channels>
+inline void Conv1dHistory::push_frame(const float* in) noexcept {
   if (in_place_) {
-    push(in, channels, 1);
+    push(in, Channels, 1);
     return;
   }
   const int target = next_chunk(1);
-  const std::size_t bytes = static_cast<std::size_t>(channels) * sizeof(float);
-  std::memcpy(frames_.data() + static_cast<std::ptrdiff_t>(target) * slot_ + padding_before_, in, bytes);
+  std::memcpy(frames_.data() + static_cast<std::ptrdiff_t>(target) * slot_ + padding_before_, in,
+              Channels * sizeof(float));
   if (target < mirrored_) {
     std::memcpy(frames_.data() + static_cast<std::ptrdiff_t>(target + capacity_) * slot_ + padding_before_,
-                in, bytes);
+                in, Channels * sizeof(float));
   }
 }
 
@@ -273,22 +272,21 @@ class CausalConv {
     }
   }
 
-  // One frame, straight into `out` (the output channels): the per-sample path, which takes the taps where the
-  // history's window has them and skips process()'s pass to fill the sums and its tap pointers per pass.
-  // Fixed-size: the sums in registers (Ops::affine_frame, or its dot-product form for eight inputs). Generic:
-  // Ops::matvec_taps_add from the bias into the padded sums, then copied out (Conv1D 1 -> 10 and 10 -> 10
-  // with 3 taps on the Intel Xeon: 24 and 34 ns a frame, 34 and 49 through process()). Only when
-  // has_frame_path(), after prepare(max_chunk, per_frame = true). Never allocates.
+  // One frame, straight into `out` (the output channels): the per-sample path, which skips process()'s pass
+  // to fill the sums and its loop over passes. Fixed-size: the taps where the history's window has them, the
+  // sums in registers (Ops::affine_frame, or its dot-product form for eight inputs). Generic: the taps'
+  // addresses, Ops::matvec_taps_add from the bias into the padded sums, then copied out (Conv1D 1 -> 10 and
+  // 10 -> 10 with 3 taps on the Intel Xeon: 24 and 34 ns a frame, 34 and 49 through process()). Only when
+  // has_frame_path(); a fixed-size one after prepare(max_chunk, per_frame = true). Never allocates.
   void process_frame(const float* in, float* out) noexcept {
     if constexpr (In > 0) {
-      history_.push_frame(in, Size<In>{});
+      history_.template push_frame<In>(in);
       frame_product(out, history_.window());
     } else if constexpr (HasTapsProduct<Ops>::value) {
       const Conv1dWeights& w = weights_;
-      history_.push_frame(in, spec_.input_size);
-      const TapWindow window = history_.window();
+      history_.push(in, spec_.input_size, 1);
       const float** taps = taps_.data();
-      for (int t = 0; t < spec_.kernel_size; ++t) taps[t] = window[t];
+      history_.taps(0, 1, taps);
       Ops::matvec_taps_add(sums_.data(), w.values.data(), w.block_stride, w.block_stride, taps,
                            w.block_columns, spec_.kernel_size, w.bias.data());
       std::copy(sums_.data(), sums_.data() + spec_.output_size, out);

@@ -29,7 +29,7 @@ class Conv1dKernel final : public Kernel {
       : Kernel(spec, Ops::backend), conv_(spec, weights), frame_path_(conv_.has_frame_path()) {}
 
   void prepare(int max_block) override {
-    conv_.prepare(std::clamp(max_block, 1, kMaxChunk), /*per_frame=*/frame_path_);
+    conv_.prepare(std::clamp(max_block, 1, kMaxChunk), /*per_frame=*/In > 0);
     reset();
   }
 
